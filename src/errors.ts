@@ -1,0 +1,134 @@
+/**
+ * Every error this library raises or reports extends {@link McpAsyncError} and carries a stable
+ * `code`: match on `code` (or `instanceof`), never on the message text.
+ *
+ * @module
+ */
+
+/** The stable codes of {@link McpAsyncError} subclasses. */
+export type McpAsyncErrorCode =
+  | 'OPERATION_NOT_FOUND'
+  | 'OPERATION_CANCELLED'
+  | 'OPERATION_LIFETIME_EXCEEDED'
+  | 'NON_ERROR_THROWN'
+  | 'TOO_MANY_OPERATIONS'
+  | 'EXECUTOR_STOPPED';
+
+/** Base class of every error raised or reported by mcp-async. */
+export class McpAsyncError extends Error {
+  /** A stable, machine-readable identifier of the kind of error. */
+  readonly code: McpAsyncErrorCode;
+
+  /**
+   * @param code - the stable code of the error kind
+   * @param message - a human-readable message naming the value at fault
+   * @param options - standard `ErrorOptions` (a `cause`)
+   */
+  constructor(code: McpAsyncErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * The operation id is unknown, its retention has passed, or it belongs to another owner. The
+ * three cases are deliberately indistinguishable so that an id never leaks across owners.
+ */
+export class OperationNotFoundError extends McpAsyncError {
+  /** The id that was asked for. */
+  readonly operationId: string;
+
+  /** @param operationId - the id that was asked for */
+  constructor(operationId: string) {
+    // A "not found" is an expected answer, like an HTTP 404, and the stack of a lookup says
+    // nothing useful; capturing it would cost more than the lookup itself (about 5 µs).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(
+        'OPERATION_NOT_FOUND',
+        `Operation "${operationId}" was not found (unknown, expired, or not yours)`,
+      );
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.operationId = operationId;
+  }
+}
+
+/** The reason an operation's AbortSignal fires when it is cancelled through `cancel()`. */
+export class OperationCancelledError extends McpAsyncError {
+  /** The reason given to `cancel()`, if any. */
+  readonly reason: string | undefined;
+
+  /** @param reason - why the operation was cancelled */
+  constructor(reason?: string) {
+    super(
+      'OPERATION_CANCELLED',
+      reason === undefined ? 'Operation cancelled' : `Operation cancelled: ${reason}`,
+    );
+    this.reason = reason;
+  }
+}
+
+/** The operation ran longer than `maxLifetime`; it is failed and its AbortSignal fires with this. */
+export class OperationLifetimeError extends McpAsyncError {
+  /** The lifetime that was exceeded, in milliseconds. */
+  readonly maxLifetime: number;
+
+  /** @param maxLifetime - the lifetime that was exceeded, in milliseconds */
+  constructor(maxLifetime: number) {
+    super('OPERATION_LIFETIME_EXCEEDED', `Operation exceeded its maximum lifetime of ${maxLifetime} ms`);
+    this.maxLifetime = maxLifetime;
+  }
+}
+
+/**
+ * The operation threw or rejected with something that is not an `Error` (a string, `undefined`,
+ * a plain object...). The original value is kept as `cause`.
+ */
+export class NonErrorThrownError extends McpAsyncError {
+  /** @param value - what the operation threw */
+  constructor(value: unknown) {
+    super('NON_ERROR_THROWN', `Operation threw a non-Error value: ${describeThrown(value)}`, {
+      cause: value,
+    });
+  }
+}
+
+/** `execute()` was refused because `maxOperations` live and retained operations already exist. */
+export class TooManyOperationsError extends McpAsyncError {
+  /** The configured `maxOperations`. */
+  readonly limit: number;
+
+  /** @param limit - the configured `maxOperations` */
+  constructor(limit: number) {
+    super(
+      'TOO_MANY_OPERATIONS',
+      `Too many operations: ${limit} running or retained (maxOperations); retry after some finish or expire`,
+    );
+    this.limit = limit;
+  }
+}
+
+/** The executor was stopped: it accepts no more calls, and running work is aborted with this. */
+export class ExecutorStoppedError extends McpAsyncError {
+  constructor() {
+    super('EXECUTOR_STOPPED', 'The executor has been stopped');
+  }
+}
+
+function describeThrown(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+  if (typeof value === 'function') return `[Function ${value.name || 'anonymous'}]`;
+  if (value === null || typeof value !== 'object') return String(value);
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    // cyclic or otherwise unserialisable: fall through to the tag
+  }
+  return Object.prototype.toString.call(value);
+}

@@ -1,0 +1,55 @@
+/**
+ * The executor's lifecycle events, typed by name (a mitt event map).
+ *
+ * @module
+ */
+import type { OperationSnapshot, Progress } from './types.js';
+
+/** Payload of every lifecycle event: the operation as it stands when the event fires. */
+export interface OperationEvent {
+  readonly operation: OperationSnapshot;
+}
+
+/** Payload of `progress`. */
+export interface ProgressEvent extends OperationEvent {
+  readonly progress: Progress;
+}
+
+/** Payload of `completed`. */
+export interface CompletedEvent extends OperationEvent {
+  readonly result: unknown;
+}
+
+/** Payload of `failed` and `cancelled`. */
+export interface ErrorEvent extends OperationEvent {
+  readonly error: Error;
+}
+
+/** Payload of `listenerError`: an event handler threw. */
+export interface ListenerErrorEvent {
+  /** The event whose handler threw. */
+  readonly event: keyof ExecutorEvents;
+  readonly error: unknown;
+}
+
+/**
+ * Events emitted by the executor, by name. Handlers run synchronously when the event happens; a
+ * handler that throws does not disturb the executor: the error is emitted as `listenerError`, or
+ * reported with `process.emitWarning` when nothing listens to that.
+ */
+export type ExecutorEvents = {
+  /** `execute()` accepted the work. */
+  created: OperationEvent;
+  /** The work function was invoked. */
+  started: OperationEvent;
+  /** The work reported progress. */
+  progress: ProgressEvent;
+  /** The work returned. */
+  completed: CompletedEvent;
+  /** The work threw or rejected, or exceeded `maxLifetime`. */
+  failed: ErrorEvent;
+  /** The operation was cancelled. */
+  cancelled: ErrorEvent;
+  /** A handler of another event threw. */
+  listenerError: ListenerErrorEvent;
+};

@@ -1,0 +1,666 @@
+import mittImport, { type Emitter } from 'mitt';
+import {
+  ExecutorStoppedError,
+  NonErrorThrownError,
+  OperationCancelledError,
+  OperationLifetimeError,
+  OperationNotFoundError,
+  TooManyOperationsError,
+} from './errors.js';
+import type { ExecutorEvents } from './events.js';
+import { newOperationId } from './ids.js';
+import { LiveOperation } from './operation.js';
+import {
+  type CancelOptions,
+  type ContinueOptions,
+  DEFAULT_LIST_LIMIT,
+  type ExecuteOptions,
+  type ExecutorOptions,
+  type ListOptions,
+  type OwnerOptions,
+  type ResolvedExecutorOptions,
+  resolveExecutorOptions,
+} from './options.js';
+import { resultOf, snapshotOf } from './results.js';
+import { MemoryStore } from './stores/memory.js';
+import type { Awaitable, OperationRecord, OperationStore } from './stores/store.js';
+import type {
+  OperationContext,
+  OperationFunction,
+  OperationResult,
+  OperationSnapshot,
+  OperationStatus,
+  ProgressReporter,
+  TerminalStatus,
+} from './types.js';
+import {
+  checkCount,
+  checkMilliseconds,
+  checkOperationId,
+  checkOptionalBoolean,
+  checkOptionalSignal,
+  checkOptionalString,
+  checkOptionsObject,
+  describeValue,
+} from './validate.js';
+import { Waiter } from './waiter.js';
+
+// mitt's typings describe its ESM build as CommonJS under NodeNext resolution; at run time the
+// default import is the factory itself.
+const mitt = mittImport as unknown as typeof mittImport.default;
+
+const DEFAULT_TYPE = 'operation';
+const RESOLVED = Promise.resolve();
+const STATUSES: ReadonlySet<unknown> = new Set<OperationStatus>([
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+]);
+
+type EventHandler<K extends keyof ExecutorEvents> = (event: ExecutorEvents[K]) => void;
+
+/**
+ * Runs work in the background, waits a bounded time for it, and answers either its result or an
+ * operation id to continue with later.
+ *
+ * ```ts
+ * const executor = new Executor({ defaultTimeout: 15_000 });
+ * const r = await executor.execute(({ signal, progress }) => render(scene, { signal, progress }), { type: 'render' });
+ * if (r.status === 'running') {
+ *   const later = await executor.continue(r.operationId, 30_000);
+ * }
+ * ```
+ */
+export class Executor {
+  /** The options in force, defaults applied. */
+  readonly options: ResolvedExecutorOptions;
+  readonly #store: OperationStore;
+  readonly #ownsStore: boolean;
+  /** Registered operations of this process, until their terminal record is in the store. */
+  readonly #live = new Map<string, LiveOperation>();
+  /** Every running operation of this process, registered or not (what `stop()` must abort), linked through the operations. */
+  #running: LiveOperation | undefined = undefined;
+  /** Running operations not registered yet: counted against `maxOperations` besides the store. */
+  #unregistered = 0;
+  /** Waits on operations that run in another process (a shared store): `stop()` ends them. */
+  readonly #remoteWaits = new Set<Waiter>();
+  readonly #emitter: Emitter<ExecutorEvents> = mitt<ExecutorEvents>();
+  readonly #handlers: Array<{ type: keyof ExecutorEvents; handler: unknown; safe: (event: never) => void }> =
+    [];
+  readonly #cleanupTimer: NodeJS.Timeout;
+  #sweeping: Promise<void> | undefined = undefined;
+  #stopped: Promise<void> | undefined = undefined;
+
+  /** @param options - see {@link ExecutorOptions}; every field is optional */
+  constructor(options?: ExecutorOptions) {
+    const { store, ...resolved } = resolveExecutorOptions(options);
+    this.options = Object.freeze(resolved);
+    this.#ownsStore = store === undefined;
+    this.#store = store ?? new MemoryStore();
+    this.#cleanupTimer = setInterval(() => void this.#sweep(), this.options.cleanupInterval);
+    this.#cleanupTimer.unref();
+  }
+
+  /**
+   * Starts `fn` and waits up to `timeout` (capped by `maxWait`) for it. Answers `completed` or
+   * `failed` if it finished in time, else `running` with an `operationId` for {@link continue}.
+   * The work goes on in the background either way; whatever it throws is captured.
+   *
+   * Rejects only when the call itself is refused: bad arguments (`TypeError`/`RangeError`),
+   * {@link TooManyOperationsError}, {@link ExecutorStoppedError}.
+   */
+  execute<T>(fn: OperationFunction<T>, options?: ExecuteOptions): Promise<OperationResult<T>> {
+    if (this.#stopped !== undefined) return Promise.reject(new ExecutorStoppedError());
+    let type: string;
+    let owner: string | undefined;
+    let wait: number;
+    let signal: AbortSignal | undefined;
+    let cancelOnAbort: boolean | undefined;
+    try {
+      if (typeof fn !== 'function') {
+        throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`);
+      }
+      const o = checkOptionsObject('options', options);
+      type = checkOptionalString('type', o.type) ?? DEFAULT_TYPE;
+      owner = checkOptionalString('owner', o.owner);
+      wait = Math.min(
+        o.timeout === undefined
+          ? this.options.defaultTimeout
+          : checkMilliseconds('timeout', o.timeout, Number.MAX_SAFE_INTEGER),
+        this.options.maxWait,
+      );
+      signal = checkOptionalSignal('signal', o.signal);
+      cancelOnAbort = checkOptionalBoolean('cancelOnAbort', o.cancelOnAbort);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#unregistered + this.#store.size >= this.options.maxOperations) {
+      return this.#executeWhenRoom(fn, options);
+    }
+
+    const op = new LiveOperation(type, owner, Date.now());
+    this.#track(op);
+    this.#unregistered++;
+    this.#emit('created', () => ({ operation: this.#snapshot(op) }));
+    this.#emit('started', () => ({ operation: this.#snapshot(op) }));
+
+    let value: T | PromiseLike<T>;
+    try {
+      value = fn(new Context(op, this.#contextHost));
+    } catch (error) {
+      this.#settle(op, 'failed', asError(error));
+      return Promise.resolve(this.#resultOf(op));
+    }
+    if (!isThenable(value)) {
+      this.#settle(op, 'completed', value);
+      return Promise.resolve(this.#resultOf(op));
+    }
+    Promise.resolve(value).then(
+      (result) => this.#settle(op, 'completed', result),
+      (error: unknown) => this.#settle(op, 'failed', asError(error)),
+    );
+
+    const lifetime = this.options.maxLifetime;
+    const reachesLifetime = wait >= lifetime;
+    if (reachesLifetime) wait = lifetime;
+    if (wait === 0) return Promise.resolve(this.#background(op));
+
+    return new Promise<OperationResult<T>>((resolve) => {
+      const waiter = new Waiter(
+        (why) => {
+          if (op.status !== 'running') resolve(this.#resultOf(op));
+          else if (why === 'timeout' && reachesLifetime) {
+            this.#settle(op, 'failed', new OperationLifetimeError(lifetime));
+            resolve(this.#resultOf(op));
+          } else if (why === 'aborted' && cancelOnAbort === true) {
+            this.#settle(op, 'cancelled', new OperationCancelledError('the caller aborted its request'));
+            resolve(this.#resultOf(op));
+          } else resolve(this.#background(op));
+        },
+        () => op.removeWaiter(waiter),
+      );
+      op.addWaiter(waiter);
+      if (signal !== undefined) waiter.listen(signal);
+      // Work that is already settled (a sync-looking async function, a cached answer) settles
+      // in the reaction queued above, before this one: it never pays for a timer. (A promise
+      // reaction, not queueMicrotask, which Node wraps in an AsyncResource at twice the cost.)
+      if (!waiter.ended) RESOLVED.then(() => waiter.startTimer(wait));
+    });
+  }
+
+  /**
+   * Waits up to `waitMs` (capped by `maxWait`; default `defaultTimeout`) for the operation to
+   * finish. Answers its result once finished, the same result every time until retention drops
+   * it, or `running` when the wait ends first (the time ran out or `signal` aborted).
+   *
+   * Rejects with {@link OperationNotFoundError} for an id that is unknown, expired, or another
+   * owner's.
+   */
+  async continue<T = unknown>(
+    operationId: string,
+    waitMs?: number,
+    options?: ContinueOptions,
+  ): Promise<OperationResult<T>> {
+    this.#assertNotStopped();
+    const id = checkOperationId(operationId);
+    const wait = Math.min(
+      waitMs === undefined
+        ? this.options.defaultTimeout
+        : checkMilliseconds('waitMs', waitMs, Number.MAX_SAFE_INTEGER),
+      this.options.maxWait,
+    );
+    const o = checkOptionsObject('options', options);
+    const owner = checkOptionalString('owner', o.owner);
+    const signal = checkOptionalSignal('signal', o.signal);
+
+    const op = this.#live.get(id);
+    if (op !== undefined) {
+      if (op.owner !== owner) throw new OperationNotFoundError(id);
+      if (op.status !== 'running' || wait === 0) return this.#resultOf(op);
+      return new Promise<OperationResult<T>>((resolve) => {
+        const waiter = new Waiter(
+          () => resolve(this.#resultOf(op)),
+          () => op.removeWaiter(waiter),
+        );
+        op.addWaiter(waiter);
+        if (signal !== undefined) waiter.listen(signal);
+        waiter.startTimer(wait);
+      });
+    }
+
+    const record = await this.#store.get(id, owner);
+    if (record === undefined) throw new OperationNotFoundError(id);
+    if (record.status !== 'running' || wait === 0) return resultOf(record, id, Date.now());
+    // Running, but not in this process: another executor sharing the store runs it. This store
+    // offers no change feed, so the record is read again when the wait is over.
+    await this.#waitRemote(wait, signal);
+    return resultOf((await this.#store.get(id, owner)) ?? record, id, Date.now());
+  }
+
+  /**
+   * Cancels a running operation: its status becomes `cancelled` at once, its signal fires with an
+   * {@link OperationCancelledError}, every waiter wakes, and whatever the work returns later is
+   * discarded. On a finished operation it changes nothing. Answers the snapshot afterwards: a
+   * status other than `cancelled`, or an earlier `finishedAt`, says it had already finished.
+   *
+   * Rejects with {@link OperationNotFoundError} for an id that is unknown, expired, or another
+   * owner's.
+   */
+  async cancel(operationId: string, options?: CancelOptions): Promise<OperationSnapshot> {
+    this.#assertNotStopped();
+    const id = checkOperationId(operationId);
+    const o = checkOptionsObject('options', options);
+    const owner = checkOptionalString('owner', o.owner);
+    const reason = checkOptionalString('reason', o.reason);
+
+    const op = this.#live.get(id);
+    if (op !== undefined) {
+      if (op.owner !== owner) throw new OperationNotFoundError(id);
+      await this.#settle(op, 'cancelled', new OperationCancelledError(reason));
+      return snapshotOf(op, id, Date.now());
+    }
+    const record = await this.#store.get(id, owner);
+    if (record === undefined) throw new OperationNotFoundError(id);
+    if (record.status !== 'running') return snapshotOf(record, id, Date.now());
+    const now = Date.now();
+    const after = await this.#store.finish(id, owner, {
+      status: 'cancelled',
+      error: new OperationCancelledError(reason),
+      finishedAt: now,
+      expiresAt: now + this.options.retentionPeriod,
+    });
+    return snapshotOf(after ?? record, id, Date.now());
+  }
+
+  /** The operation's snapshot, or `undefined` if it is unknown, expired, or another owner's. */
+  async get(operationId: string, options?: OwnerOptions): Promise<OperationSnapshot | undefined> {
+    this.#assertNotStopped();
+    const id = checkOperationId(operationId);
+    const owner = checkOptionalString('owner', checkOptionsObject('options', options).owner);
+    const op = this.#live.get(id);
+    if (op !== undefined) return op.owner === owner ? snapshotOf(op, id, Date.now()) : undefined;
+    const record = await this.#store.get(id, owner);
+    return record === undefined ? undefined : snapshotOf(record, id, Date.now());
+  }
+
+  /**
+   * The owner's operations, oldest first, optionally of one `status` or `type`. Operations are
+   * listed once they have an id: when they outlive `execute()`'s wait, or when the work reads
+   * `operationId`.
+   */
+  async list(options?: ListOptions): Promise<OperationSnapshot[]> {
+    this.#assertNotStopped();
+    const o = checkOptionsObject('options', options);
+    const owner = checkOptionalString('owner', o.owner);
+    const type = checkOptionalString('type', o.type);
+    if (o.status !== undefined && !STATUSES.has(o.status)) {
+      throw new TypeError(
+        `Expected \`status\` to be one of "running", "completed", "failed", "cancelled", got ${describeValue(o.status)}`,
+      );
+    }
+    const status = o.status as OperationStatus | undefined;
+    const limit = o.limit === undefined ? DEFAULT_LIST_LIMIT : checkCount('limit', o.limit, 0);
+    const records = await this.#store.list({ owner, status, type, limit });
+    const now = Date.now();
+    return records.map((record) => snapshotOf(this.#live.get(record.id) ?? record, record.id, now));
+  }
+
+  /**
+   * Subscribes `handler` to an event; answers a function that unsubscribes it. See
+   * {@link ExecutorEvents} for the events and their payloads.
+   */
+  on<K extends keyof ExecutorEvents>(type: K, handler: EventHandler<K>): () => void {
+    const safe = (event: ExecutorEvents[K]): void => {
+      try {
+        handler(event);
+      } catch (error) {
+        this.#listenerFailed(type, error);
+      }
+    };
+    this.#handlers.push({ type, handler, safe });
+    this.#emitter.on(type, safe);
+    return () => this.off(type, handler);
+  }
+
+  /** Unsubscribes a handler given to {@link on}. */
+  off<K extends keyof ExecutorEvents>(type: K, handler: EventHandler<K>): void {
+    const index = this.#handlers.findIndex((entry) => entry.type === type && entry.handler === handler);
+    if (index === -1) return;
+    const [entry] = this.#handlers.splice(index, 1);
+    this.#emitter.off(type, entry!.safe as EventHandler<K>);
+  }
+
+  /**
+   * Stops the executor: running operations are cancelled with an {@link ExecutorStoppedError}
+   * (their signals fire, their waiters wake), every timer is cleared, and every later call but
+   * `stop()` rejects with {@link ExecutorStoppedError}. Idempotent: later calls answer the same
+   * promise. Resolves once pending store writes are done and a store the executor created is closed.
+   */
+  stop(): Promise<void> {
+    if (this.#stopped !== undefined) return this.#stopped;
+    clearInterval(this.#cleanupTimer);
+    const reason = new ExecutorStoppedError();
+    const writes: PromiseLike<unknown>[] = [];
+    while (this.#running !== undefined) {
+      const write = this.#settle(this.#running, 'cancelled', reason);
+      if (write !== undefined) writes.push(write);
+    }
+    for (const waiter of [...this.#remoteWaits]) waiter.end('aborted');
+    this.#stopped = (async () => {
+      await Promise.all(writes);
+      await this.#sweeping;
+      if (this.#ownsStore) await this.#store.close?.();
+    })();
+    return this.#stopped;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  readonly #contextHost: ContextHost = {
+    idOf: (op) => {
+      this.#register(op);
+      return op.id!;
+    },
+    report: (op, current, total, message) => this.#report(op, current, total, message),
+  };
+
+  #assertNotStopped(): void {
+    if (this.#stopped !== undefined) throw new ExecutorStoppedError();
+  }
+
+  #track(op: LiveOperation): void {
+    op.nextRunning = this.#running;
+    if (this.#running !== undefined) this.#running.previousRunning = op;
+    this.#running = op;
+  }
+
+  #untrack(op: LiveOperation): void {
+    if (op.previousRunning === undefined) this.#running = op.nextRunning;
+    else op.previousRunning.nextRunning = op.nextRunning;
+    if (op.nextRunning !== undefined) op.nextRunning.previousRunning = op.previousRunning;
+    op.previousRunning = undefined;
+    op.nextRunning = undefined;
+  }
+
+  /** At `maxOperations`: sweep expired records once, then try again or refuse. */
+  async #executeWhenRoom<T>(fn: OperationFunction<T>, options?: ExecuteOptions): Promise<OperationResult<T>> {
+    await this.#sweep();
+    if (this.#unregistered + this.#store.size >= this.options.maxOperations) {
+      throw new TooManyOperationsError(this.options.maxOperations);
+    }
+    return this.execute(fn, options);
+  }
+
+  #resultOf<T>(op: LiveOperation): OperationResult<T> {
+    return resultOf<T>(op, op.registered ? op.id : undefined, op.status === 'running' ? Date.now() : 0);
+  }
+
+  /** Snapshot for an event: names the operation even if it was never registered. */
+  #snapshot(op: LiveOperation): OperationSnapshot {
+    op.id ??= newOperationId();
+    return snapshotOf(op, op.id, Date.now());
+  }
+
+  /** Makes the operation findable by id: the live map, the store, the lifetime timer. */
+  #register(op: LiveOperation): void {
+    if (op.registered || op.status !== 'running') return;
+    op.id ??= newOperationId();
+    op.registered = true;
+    this.#unregistered--;
+    this.#live.set(op.id, op);
+    const record: OperationRecord = {
+      id: op.id,
+      type: op.type,
+      owner: op.owner,
+      status: 'running',
+      createdAt: op.createdAt,
+      startedAt: op.startedAt,
+      finishedAt: undefined,
+      expiresAt: undefined,
+      result: undefined,
+      error: undefined,
+      progress: op.progress,
+    };
+    const inserted = this.#storeCall(() => this.#store.insert(record));
+    if (inserted instanceof Error) {
+      this.#registrationFailed(op, inserted);
+      return;
+    }
+    if (isThenable(inserted)) {
+      op.registration = inserted.then((failure) => {
+        if (failure instanceof Error) this.#registrationFailed(op, failure);
+      });
+    }
+    this.#armLifetime(op);
+  }
+
+  /** The store refused the record: nobody can reach the operation by id, so it ends here. */
+  #registrationFailed(op: LiveOperation, error: Error): void {
+    this.#live.delete(op.id!);
+    op.registered = false;
+    op.registration = undefined;
+    // Finished while the insert was pending: its settle already woke, or will wake, its waiters.
+    if (op.status !== 'running') return;
+    this.#unregistered++;
+    this.#settle(op, 'failed', error);
+    op.abort(error);
+  }
+
+  /** Answers `running` once the operation is registered (or its result, if it ended meanwhile). */
+  #background<T>(op: LiveOperation): Awaitable<OperationResult<T>> {
+    this.#register(op);
+    const registration = op.registration;
+    if (registration === undefined) return this.#resultOf(op);
+    return registration.then(() => this.#resultOf<T>(op));
+  }
+
+  #armLifetime(op: LiveOperation): void {
+    const lifetime = this.options.maxLifetime;
+    if (lifetime === Number.POSITIVE_INFINITY || op.status !== 'running') return;
+    const remaining = op.startedAt + lifetime - Date.now();
+    if (remaining <= 0) {
+      this.#settle(op, 'failed', new OperationLifetimeError(lifetime));
+      return;
+    }
+    op.lifetimeTimer = setTimeout(
+      () => this.#settle(op, 'failed', new OperationLifetimeError(lifetime)),
+      remaining,
+    );
+    op.lifetimeTimer.unref();
+  }
+
+  /**
+   * The one way an operation of this process becomes terminal. The first call wins; later ones
+   * (a result after a cancel, a cancel after a result) change nothing. Never throws. Answers a
+   * promise when the store write is asynchronous, so that callers can wait for it.
+   */
+  #settle(op: LiveOperation, status: TerminalStatus, value: unknown): PromiseLike<void> | undefined {
+    const now = Date.now();
+    if (!op.settle(status, value, now)) return undefined;
+    this.#untrack(op);
+    if (status === 'cancelled' || value instanceof OperationLifetimeError) op.abort(value as Error);
+    if (!op.registered) {
+      this.#unregistered--;
+      this.#announce(op);
+      return undefined;
+    }
+    const id = op.id!;
+    const update = {
+      status,
+      result: op.result,
+      error: op.error,
+      finishedAt: now,
+      expiresAt: now + this.options.retentionPeriod,
+    } as const;
+    const write = (): Awaitable<OperationRecord | undefined> => this.#store.finish(id, op.owner, update);
+    const registration = op.registration;
+    const written =
+      registration === undefined ? this.#storeCall(write) : registration.then(() => this.#storeCall(write));
+    if (written === undefined || !isThenable(written)) {
+      this.#finished(op, written);
+      return undefined;
+    }
+    return written.then((record) => this.#finished(op, record));
+  }
+
+  /** The store has the terminal record (or failed to take it): wake everyone and let go. */
+  #finished(op: LiveOperation, record: OperationRecord | Error | undefined): void {
+    if (
+      record !== undefined &&
+      !(record instanceof Error) &&
+      record.status !== 'running' &&
+      record.status !== op.status
+    ) {
+      // Another writer to a shared store made it terminal first: that outcome is the real one.
+      op.adopt(record.status, record.result, record.error, record.finishedAt);
+      if (record.status === 'cancelled') op.abort(record.error ?? new OperationCancelledError());
+    }
+    this.#live.delete(op.id!);
+    this.#announce(op);
+  }
+
+  #announce(op: LiveOperation): void {
+    op.wakeWaiters();
+    if (op.status === 'completed') {
+      this.#emit('completed', () => ({ operation: this.#snapshot(op), result: op.result }));
+    } else {
+      this.#emit(op.status as 'failed' | 'cancelled', () => ({
+        operation: this.#snapshot(op),
+        error: op.error!,
+      }));
+    }
+  }
+
+  #report(op: LiveOperation, current: unknown, total: unknown, message: unknown): void {
+    if (typeof current !== 'number' || !Number.isFinite(current) || current < 0) {
+      throw new TypeError(
+        `Expected progress \`current\` to be a finite number >= 0, got ${describeValue(current)}`,
+      );
+    }
+    if (total !== undefined && (typeof total !== 'number' || !Number.isFinite(total) || total < 0)) {
+      throw new TypeError(
+        `Expected progress \`total\` to be a finite number >= 0, got ${describeValue(total)}`,
+      );
+    }
+    const note = checkOptionalString('message', message);
+    if (op.status !== 'running') return;
+    const previous = op.progress;
+    const progress = {
+      current: previous !== undefined && previous.current > current ? previous.current : current,
+      total,
+      message: note,
+      updatedAt: Date.now(),
+    };
+    op.progress = progress;
+    if (op.registered) {
+      const id = op.id!;
+      const write = () => this.#store.setProgress(id, op.owner, progress);
+      if (op.registration === undefined) this.#storeCall(write);
+      else op.registration.then(() => this.#storeCall(write));
+    }
+    this.#emit('progress', () => ({ operation: this.#snapshot(op), progress }));
+  }
+
+  /**
+   * Calls the store; a throw or a rejection is turned into an `Error` answer (never an unhandled
+   * rejection). Answers the store's value, synchronously when the store answered synchronously.
+   */
+  #storeCall<R>(call: () => Awaitable<R>): Awaitable<R | Error> | undefined {
+    try {
+      const answer = call();
+      if (!isThenable(answer)) return answer;
+      return Promise.resolve(answer).then(undefined, asError);
+    } catch (error) {
+      return asError(error);
+    }
+  }
+
+  #waitRemote(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = new Waiter(
+        () => {
+          this.#remoteWaits.delete(waiter);
+          resolve();
+        },
+        () => undefined,
+      );
+      this.#remoteWaits.add(waiter);
+      if (signal !== undefined) waiter.listen(signal);
+      waiter.startTimer(ms);
+    });
+  }
+
+  #sweep(): Promise<void> {
+    this.#sweeping ??= (async () => {
+      try {
+        await this.#store.sweep(Date.now());
+      } catch {
+        // A failing sweep leaves expired records in place; reads still hide them (store contract).
+      } finally {
+        this.#sweeping = undefined;
+      }
+    })();
+    return this.#sweeping;
+  }
+
+  #emit<K extends keyof ExecutorEvents>(type: K, payload: () => ExecutorEvents[K]): void {
+    const handlers = this.#emitter.all.get(type);
+    if (handlers === undefined || handlers.length === 0) return;
+    this.#emitter.emit(type, payload());
+  }
+
+  #listenerFailed(type: keyof ExecutorEvents, error: unknown): void {
+    const handlers = this.#emitter.all.get('listenerError');
+    if (type !== 'listenerError' && handlers !== undefined && handlers.length > 0) {
+      this.#emitter.emit('listenerError', { event: type, error });
+    } else {
+      process.emitWarning(
+        `mcp-async: a "${type}" event handler threw: ${String(error)}`,
+        'McpAsyncListenerWarning',
+      );
+    }
+  }
+}
+
+interface ContextHost {
+  idOf(op: LiveOperation): string;
+  report(op: LiveOperation, current: unknown, total: unknown, message: unknown): void;
+}
+
+/** What the work receives; everything on it is made on first use. */
+class Context implements OperationContext {
+  readonly #op: LiveOperation;
+  readonly #host: ContextHost;
+  #progress: ProgressReporter | undefined = undefined;
+
+  constructor(op: LiveOperation, host: ContextHost) {
+    this.#op = op;
+    this.#host = host;
+  }
+
+  get signal(): AbortSignal {
+    return this.#op.signal;
+  }
+
+  get operationId(): string {
+    return this.#host.idOf(this.#op);
+  }
+
+  get progress(): ProgressReporter {
+    this.#progress ??= (current, total, message) => this.#host.report(this.#op, current, total, message);
+    return this.#progress;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new NonErrorThrownError(value);
+}

@@ -1,0 +1,58 @@
+/**
+ * mcp-async core: run work longer than any client's timeout. This entry point never imports the
+ * MCP SDK.
+ *
+ * @packageDocumentation
+ */
+export {
+  ExecutorStoppedError,
+  McpAsyncError,
+  type McpAsyncErrorCode,
+  NonErrorThrownError,
+  OperationCancelledError,
+  OperationLifetimeError,
+  OperationNotFoundError,
+  TooManyOperationsError,
+} from './errors.js';
+export type {
+  CompletedEvent,
+  ErrorEvent,
+  ExecutorEvents,
+  ListenerErrorEvent,
+  OperationEvent,
+  ProgressEvent,
+} from './events.js';
+export { Executor } from './executor.js';
+export {
+  type CancelOptions,
+  type ContinueOptions,
+  DEFAULT_EXECUTOR_OPTIONS,
+  DEFAULT_LIST_LIMIT,
+  type ExecuteOptions,
+  type ExecutorOptions,
+  type ListOptions,
+  type OwnerOptions,
+  type ResolvedExecutorOptions,
+} from './options.js';
+export { MemoryStore } from './stores/memory.js';
+export type {
+  Awaitable,
+  OperationRecord,
+  OperationStore,
+  RecordFilter,
+  TerminalUpdate,
+} from './stores/store.js';
+export type {
+  CancelledResult,
+  CompletedResult,
+  FailedResult,
+  OperationContext,
+  OperationFunction,
+  OperationResult,
+  OperationSnapshot,
+  OperationStatus,
+  Progress,
+  ProgressReporter,
+  RunningResult,
+  TerminalStatus,
+} from './types.js';

@@ -1,0 +1,73 @@
+// Builds what callers see (results and snapshots) from an operation's state, whether that state
+// is a live operation of this process or a record read from the store.
+
+import type { OperationState } from './operation.js';
+import type { OperationResult, OperationSnapshot, Progress } from './types.js';
+
+/**
+ * The result of an operation as it stands. `operationId` is `undefined` for an operation that was
+ * never handed an id (it finished inside execute()'s wait and is not retained). `now` is only read
+ * for a running operation.
+ */
+export function resultOf<T>(
+  state: OperationState,
+  operationId: string | undefined,
+  now: number,
+): OperationResult<T> {
+  const operationType = state.type;
+  switch (state.status) {
+    case 'completed':
+      return { status: 'completed', operationId, operationType, result: state.result as T };
+    case 'failed':
+      return { status: 'failed', operationId, operationType, error: state.error! };
+    case 'cancelled':
+      return { status: 'cancelled', operationId, operationType, error: state.error! };
+    case 'running': {
+      const elapsedMs = now - state.startedAt;
+      return {
+        status: 'running',
+        operationId: operationId!,
+        operationType,
+        message: runningMessage(operationId!, operationType, elapsedMs, state.progress),
+        elapsedMs,
+        progress: state.progress,
+      };
+    }
+  }
+}
+
+/** A snapshot of an operation that has an id. */
+export function snapshotOf(state: OperationState, id: string, now: number): OperationSnapshot {
+  return {
+    id,
+    type: state.type,
+    owner: state.owner,
+    status: state.status,
+    createdAt: state.createdAt,
+    startedAt: state.startedAt,
+    finishedAt: state.finishedAt,
+    elapsedMs: (state.finishedAt ?? now) - state.startedAt,
+    progress: state.progress,
+    error: state.error,
+  };
+}
+
+function runningMessage(id: string, type: string, elapsedMs: number, progress: Progress | undefined): string {
+  let text = `Operation ${id} (${type}) is still running after ${formatDuration(elapsedMs)}`;
+  if (progress !== undefined) {
+    text +=
+      progress.total !== undefined && progress.total > 0
+        ? `; progress ${Math.floor((100 * progress.current) / progress.total)}% (${progress.current}/${progress.total})`
+        : `; progress ${progress.current}`;
+    if (progress.message !== undefined) text += `: ${progress.message}`;
+  }
+  return `${text}.`;
+}
+
+/** `850 ms`, `12.3 s`, `4 min 05 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
+}

@@ -1,0 +1,124 @@
+/**
+ * The seam between the executor and wherever operation records live.
+ *
+ * @module
+ */
+import type { OperationStatus, Progress, TerminalStatus } from '../types.js';
+
+/** A value or a promise of it: stores may answer synchronously (memory) or asynchronously (remote). */
+export type Awaitable<T> = T | PromiseLike<T>;
+
+/**
+ * One operation as a store keeps it. The executor creates records and never mutates one it has
+ * handed to a store; a store may return the very object it was given (the memory store does) or an
+ * equivalent copy (a store that serialises), so readers treat records as immutable.
+ */
+export interface OperationRecord {
+  /** 128-bit URL-safe id, unique across every store and process. */
+  readonly id: string;
+  /** The operation type given to `execute()`. */
+  readonly type: string;
+  /** The owner given to `execute()`; `undefined` is itself an owner (the unowned one). */
+  readonly owner: string | undefined;
+  readonly status: OperationStatus;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  /** Epoch milliseconds; set with the terminal status. */
+  readonly finishedAt: number | undefined;
+  /** Epoch milliseconds after which the record is gone; set with the terminal status. */
+  readonly expiresAt: number | undefined;
+  /** The work's return value, for `completed`. */
+  readonly result: unknown;
+  /** Why, for `failed` and `cancelled`. */
+  readonly error: Error | undefined;
+  /** The latest progress reported. */
+  readonly progress: Progress | undefined;
+}
+
+/** The terminal transition handed to {@link OperationStore.finish}. */
+export interface TerminalUpdate {
+  readonly status: TerminalStatus;
+  /** For `completed`. */
+  readonly result?: unknown;
+  /** For `failed` and `cancelled`. */
+  readonly error?: Error | undefined;
+  /** Epoch milliseconds. */
+  readonly finishedAt: number;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
+/** Which records {@link OperationStore.list} returns. */
+export interface RecordFilter {
+  /** Only this owner's records (exact match; `undefined` selects the unowned ones). */
+  readonly owner: string | undefined;
+  /** Only records with this status. */
+  readonly status?: OperationStatus | undefined;
+  /** Only records of this type. */
+  readonly type?: string | undefined;
+  /** At most this many records. */
+  readonly limit: number;
+}
+
+/**
+ * Where operation records live. The executor keeps the running work itself (its promise, its
+ * AbortController, its waiters) in memory; a store keeps the records that `continue()`, `cancel()`,
+ * `get()` and `list()` read, so that a durable or shared store can answer for operations this
+ * process did not start or no longer remembers.
+ *
+ * Every method may answer synchronously or with a promise. A store must uphold:
+ *
+ * - **Owner scoping**: a record is only ever returned to a caller naming the same owner.
+ * - **First terminal state wins**: {@link finish} is a compare-and-set from `running`; once a
+ *   record is terminal nothing changes it, whichever process or caller tries.
+ * - **Retention**: a record whose `expiresAt` has passed is never returned, whether or not
+ *   {@link sweep} has dropped it yet.
+ * - **Bounded work**: no method scans every record to do its job; {@link sweep} costs work
+ *   proportional to what expires, and never holds the event loop for more than about a millisecond
+ *   at a time.
+ */
+export interface OperationStore {
+  /**
+   * How many records the store holds, running and retained, read synchronously for the
+   * executor's `maxOperations` check. A remote store may answer with a recent estimate.
+   */
+  readonly size: number;
+
+  /**
+   * Adds the record of an operation that has just been handed an id (status `running`).
+   * Ids are unique, so an existing id is a bug in the caller: reject.
+   */
+  insert(record: OperationRecord): Awaitable<void>;
+
+  /** The record of `id` if it exists, belongs to `owner` and has not expired; else `undefined`. */
+  get(id: string, owner: string | undefined): Awaitable<OperationRecord | undefined>;
+
+  /** Records the latest progress of a running operation; ignored once it is terminal or gone. */
+  setProgress(id: string, owner: string | undefined, progress: Progress): Awaitable<void>;
+
+  /**
+   * Moves a running record to a terminal status, atomically and once. Answers the record as it
+   * stands afterwards: with `update` applied if it was running, unchanged if another writer made it
+   * terminal first (the caller must then adopt that outcome), `undefined` if it does not exist.
+   */
+  finish(
+    id: string,
+    owner: string | undefined,
+    update: TerminalUpdate,
+  ): Awaitable<OperationRecord | undefined>;
+
+  /** The owner's records that match `filter`, oldest first, expired ones left out. */
+  list(filter: RecordFilter): Awaitable<OperationRecord[]>;
+
+  /**
+   * Drops records whose `expiresAt` is at or before `now`, with work proportional to how many
+   * that is, yielding to the event loop so that no other call waits more than about 1 ms on it.
+   * Answers how many were dropped. Stores whose backend expires records by itself may do nothing.
+   */
+  sweep(now: number): Awaitable<number>;
+
+  /** Releases connections and timers. The executor calls it from `stop()` only for a store it created. */
+  close?(): Awaitable<void>;
+}

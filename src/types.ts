@@ -1,0 +1,126 @@
+/**
+ * The public shapes of operations: statuses, snapshots, results, and what the work receives.
+ *
+ * @module
+ */
+
+/**
+ * Where an operation stands. `running` is the only non-terminal status; the first terminal status
+ * an operation reaches is final. They map one to one onto MCP task statuses (`running` is MCP's
+ * `working`).
+ */
+export type OperationStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** The terminal statuses. */
+export type TerminalStatus = Exclude<OperationStatus, 'running'>;
+
+/** The latest progress an operation reported. */
+export interface Progress {
+  /** Work done so far, in the unit of `total`. Never decreases. */
+  readonly current: number;
+  /** Total work, when known. */
+  readonly total: number | undefined;
+  /** A human-readable note on what is happening now. */
+  readonly message: string | undefined;
+  /** When this progress was reported (epoch milliseconds). */
+  readonly updatedAt: number;
+}
+
+/**
+ * Reports progress from inside an operation: `progress(3, 10, 'rendering frame 3')`.
+ * A value below the last one reported is ignored (progress never goes backwards), as is any
+ * report after the operation finished.
+ */
+export type ProgressReporter = (current: number, total?: number, message?: string) => void;
+
+/** What an operation function receives. */
+export interface OperationContext {
+  /**
+   * Fires when the operation is cancelled, exceeds `maxLifetime`, or the executor stops; its
+   * `reason` is an {@link OperationCancelledError}, {@link OperationLifetimeError} or
+   * {@link ExecutorStoppedError}. Pass it to whatever supports cancellation (fetch, streams...).
+   */
+  readonly signal: AbortSignal;
+  /** This operation's id. Reading it makes the operation visible to `continue()` at once. */
+  readonly operationId: string;
+  /** Reports progress; see {@link ProgressReporter}. */
+  readonly progress: ProgressReporter;
+}
+
+/** The work itself: sync or async, returning the result or throwing/rejecting with anything. */
+export type OperationFunction<T> = (context: OperationContext) => T | PromiseLike<T>;
+
+/** Fields every {@link OperationResult} variant carries. */
+interface ResultBase {
+  /** The operation type given to `execute()` (`"operation"` when none was). */
+  readonly operationType: string;
+}
+
+/** The work finished and returned `result`. */
+export interface CompletedResult<T> extends ResultBase {
+  readonly status: 'completed';
+  /** The id, or `undefined` when the work finished within `execute()`'s wait and none was handed out. */
+  readonly operationId: string | undefined;
+  readonly result: T;
+}
+
+/** The work threw, rejected, or exceeded `maxLifetime`. */
+export interface FailedResult extends ResultBase {
+  readonly status: 'failed';
+  /** The id, or `undefined` when the work failed within `execute()`'s wait and none was handed out. */
+  readonly operationId: string | undefined;
+  /**
+   * What the work threw: the Error itself, a {@link NonErrorThrownError} wrapping a non-Error
+   * value, or an {@link OperationLifetimeError}.
+   */
+  readonly error: Error;
+}
+
+/** The operation was cancelled (by `cancel()`, by the caller's signal with `cancelOnAbort`, or by `stop()`). */
+export interface CancelledResult extends ResultBase {
+  readonly status: 'cancelled';
+  /** The id, or `undefined` when it was cancelled within `execute()`'s wait and none was handed out. */
+  readonly operationId: string | undefined;
+  /** Why, as an error: the same value the work's AbortSignal fired with. */
+  readonly error: Error;
+}
+
+/** The work is still going; ask again with `continue(operationId)`. */
+export interface RunningResult extends ResultBase {
+  readonly status: 'running';
+  readonly operationId: string;
+  /** A one-line human-readable account of where the operation stands. */
+  readonly message: string;
+  /** Milliseconds since the operation started. */
+  readonly elapsedMs: number;
+  /** The latest progress, if any was reported. */
+  readonly progress: Progress | undefined;
+}
+
+/** What `execute()` and `continue()` answer, discriminated on `status`. */
+export type OperationResult<T = unknown> =
+  | CompletedResult<T>
+  | FailedResult
+  | CancelledResult
+  | RunningResult;
+
+/** A point-in-time description of an operation, as `get()`, `list()` and events give it. */
+export interface OperationSnapshot {
+  readonly id: string;
+  readonly type: string;
+  /** The owner given to `execute()`, or `undefined` for unowned operations. */
+  readonly owner: string | undefined;
+  readonly status: OperationStatus;
+  /** When `execute()` was called (epoch milliseconds). */
+  readonly createdAt: number;
+  /** When the work function was invoked (epoch milliseconds). */
+  readonly startedAt: number;
+  /** When it reached its terminal status (epoch milliseconds), if it has. */
+  readonly finishedAt: number | undefined;
+  /** Milliseconds from start to finish, or to now while running. */
+  readonly elapsedMs: number;
+  /** The latest progress reported, if any. */
+  readonly progress: Progress | undefined;
+  /** For `failed` and `cancelled`: why. */
+  readonly error: Error | undefined;
+}

@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Executor, OperationCancelledError, OperationNotFoundError } from '../src/index.js';
+import { deferred, expectStatus, flushMicrotasks, never } from './helpers.js';
+
+let executor: Executor;
+afterEach(async () => {
+  await executor?.stop();
+});
+
+async function startInBackground<T>(work: Promise<T>, seen?: (signal: AbortSignal) => void) {
+  const result = await executor.execute(
+    ({ signal }) => {
+      seen?.(signal);
+      return work;
+    },
+    { timeout: 0, type: 'job' },
+  );
+  return expectStatus(result, 'running').operationId;
+}
+
+describe('cancel()', () => {
+  it('makes a running operation cancelled at once and fires its signal with a typed reason', async () => {
+    executor = new Executor();
+    let signal: AbortSignal | undefined;
+    const id = await startInBackground(never(), (s) => {
+      signal = s;
+    });
+    const snapshot = await executor.cancel(id, { reason: 'user asked' });
+    expect(snapshot.status).toBe('cancelled');
+    expect(snapshot.finishedAt).toBeTypeOf('number');
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBeInstanceOf(OperationCancelledError);
+    expect((signal!.reason as OperationCancelledError).reason).toBe('user asked');
+    const result = expectStatus(await executor.continue(id, 0), 'cancelled');
+    expect(result.error.message).toBe('Operation cancelled: user asked');
+  });
+
+  it('wakes every waiter at once (Go defect: cancel did not wake waiters)', async () => {
+    executor = new Executor();
+    const id = await startInBackground(never());
+    const waiters = Array.from({ length: 5 }, () => executor.continue(id, 50_000));
+    await executor.cancel(id);
+    // Each wait is 50 s long and no timer is faked: only the cancel can have ended them.
+    const results = await Promise.all(waiters);
+    expect(results.map((r) => r.status)).toEqual([
+      'cancelled',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+  });
+
+  it('discards a result that arrives after the cancel (Go defect: a late result overwrote cancelled)', async () => {
+    executor = new Executor();
+    const work = deferred<string>();
+    const id = await startInBackground(work.promise);
+    await executor.cancel(id);
+    work.resolve('too late');
+    await flushMicrotasks();
+    const result = expectStatus(await executor.continue(id, 0), 'cancelled');
+    expect(result).not.toHaveProperty('result');
+    expect((await executor.get(id))?.status).toBe('cancelled');
+  });
+
+  it('discards an error that arrives after the cancel', async () => {
+    executor = new Executor();
+    const work = deferred<string>();
+    const id = await startInBackground(work.promise);
+    await executor.cancel(id);
+    work.reject(new Error('aborted by signal'));
+    await flushMicrotasks();
+    expectStatus(await executor.continue(id, 0), 'cancelled');
+  });
+
+  it('gives a signal read after the cancel already aborted', async () => {
+    executor = new Executor();
+    const gate = deferred<void>();
+    const late = deferred<AbortSignal>();
+    const result = await executor.execute(
+      async (context) => {
+        await gate.promise;
+        late.resolve(context.signal);
+      },
+      { timeout: 0 },
+    );
+    const id = expectStatus(result, 'running').operationId;
+    await executor.cancel(id);
+    gate.resolve();
+    const signal = await late.promise;
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBeInstanceOf(OperationCancelledError);
+  });
+
+  it('on a finished operation changes nothing and says it had finished (no throw)', async () => {
+    executor = new Executor();
+    const id = await startInBackground(Promise.resolve('kept'));
+    await executor.continue(id, 1000);
+    const snapshot = await executor.cancel(id);
+    expect(snapshot.status).toBe('completed');
+    expect(expectStatus(await executor.continue(id, 0), 'completed').result).toBe('kept');
+  });
+
+  it('twice keeps the first cancellation', async () => {
+    executor = new Executor();
+    const id = await startInBackground(never());
+    const first = await executor.cancel(id, { reason: 'first' });
+    const second = await executor.cancel(id, { reason: 'second' });
+    expect(second.finishedAt).toBe(first.finishedAt);
+    expect((second.error as OperationCancelledError).reason).toBe('first');
+  });
+
+  it('rejects an unknown id with OperationNotFoundError', async () => {
+    executor = new Executor();
+    await expect(executor.cancel('missing')).rejects.toBeInstanceOf(OperationNotFoundError);
+  });
+
+  it('wakes waiters registered both on execute() and on continue()', async () => {
+    executor = new Executor({ defaultTimeout: 50_000 });
+    const seen = deferred<string>();
+    const executing = executor.execute(({ operationId }) => {
+      seen.resolve(operationId);
+      return never();
+    });
+    const id = await seen.promise;
+    const continuing = executor.continue(id, 50_000);
+    await executor.cancel(id);
+    expect((await executing).status).toBe('cancelled');
+    expect((await continuing).status).toBe('cancelled');
+  });
+});
