@@ -1,23 +1,24 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Progress } from '../types.js';
 import { ExpiryQueue } from './expiry-queue.js';
+import { ShardedMap } from './sharded-map.js';
 import type { OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from './store.js';
 
 /** How long one slice of a sweep may hold the event loop before it yields. */
-const SWEEP_SLICE_MS = 0.5;
+const SWEEP_SLICE_MS = 0.25;
 
 /**
  * The default store: records in this process's memory, gone when it exits.
  *
- * Records are kept per owner (`Map<owner, Map<id, record>>`), so a lookup under the wrong owner
- * finds nothing by construction and `list()` reads only the caller's records. Finished records
+ * Records are kept per owner (`Map<owner, ShardedMap<id, record>>`), so a lookup under the wrong
+ * owner finds nothing by construction and `list()` reads only the caller's records. Finished records
  * queue in the order they finished, which, with one retention period for all, is the order they
  * expire in: a sweep pops expired records off the head and never looks at the rest.
  *
  * One instance serves one executor.
  */
 export class MemoryStore implements OperationStore {
-  readonly #byOwner = new Map<string | undefined, Map<string, OperationRecord>>();
+  readonly #byOwner = new Map<string | undefined, ShardedMap<OperationRecord>>();
   readonly #expiring = new ExpiryQueue<OperationRecord>();
   #size = 0;
 
@@ -30,7 +31,7 @@ export class MemoryStore implements OperationStore {
   insert(record: OperationRecord): void {
     let records = this.#byOwner.get(record.owner);
     if (records === undefined) {
-      records = new Map();
+      records = new ShardedMap();
       this.#byOwner.set(record.owner, records);
     } else if (records.has(record.id)) {
       throw new Error(`MemoryStore: operation "${record.id}" already exists`);
@@ -72,19 +73,24 @@ export class MemoryStore implements OperationStore {
     return finished;
   }
 
-  /** The owner's matching records in creation order. */
+  /**
+   * The owner's matching records, oldest (`createdAt`) first. Reads every record of that owner:
+   * cheap for the few thousand a client has at a time, a scan for an owner holding far more.
+   */
   list(filter: RecordFilter): OperationRecord[] {
     const records = this.#byOwner.get(filter.owner);
-    const out: OperationRecord[] = [];
-    if (records === undefined) return out;
+    if (records === undefined || filter.limit === 0) return [];
     const now = Date.now();
+    const out: OperationRecord[] = [];
     for (const record of records.values()) {
-      if (out.length >= filter.limit) break;
       if (isExpired(record, now)) continue;
       if (filter.status !== undefined && record.status !== filter.status) continue;
       if (filter.type !== undefined && record.type !== filter.type) continue;
       out.push(record);
     }
+    // Stable: records created in the same millisecond keep the order they were registered in.
+    out.sort((a, b) => a.createdAt - b.createdAt);
+    if (out.length > filter.limit) out.length = filter.limit;
     return out;
   }
 
