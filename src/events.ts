@@ -7,21 +7,25 @@ import type { OperationSnapshot, Progress } from './types.js';
 
 /** Payload of every lifecycle event: the operation as it stands when the event fires. */
 export interface OperationEvent {
+  /** The operation's snapshot at the moment of the event. */
   readonly operation: OperationSnapshot;
 }
 
 /** Payload of `progress`. */
 export interface ProgressEvent extends OperationEvent {
+  /** The progress just reported. */
   readonly progress: Progress;
 }
 
 /** Payload of `completed`. */
 export interface CompletedEvent extends OperationEvent {
+  /** What the work returned. */
   readonly result: unknown;
 }
 
 /** Payload of `failed` and `cancelled`. */
 export interface ErrorEvent extends OperationEvent {
+  /** Why it failed or was cancelled. */
   readonly error: Error;
 }
 
@@ -29,6 +33,7 @@ export interface ErrorEvent extends OperationEvent {
 export interface ListenerErrorEvent {
   /** The event whose handler threw. */
   readonly event: keyof ExecutorEvents;
+  /** What the handler threw. */
   readonly error: unknown;
 }
 

@@ -58,7 +58,8 @@ const STATUSES: ReadonlySet<unknown> = new Set<OperationStatus>([
   'cancelled',
 ]);
 
-type EventHandler<K extends keyof ExecutorEvents> = (event: ExecutorEvents[K]) => void;
+/** A handler of the executor event `K`. */
+export type EventHandler<K extends keyof ExecutorEvents> = (event: ExecutorEvents[K]) => void;
 
 /**
  * Runs work in the background, waits a bounded time for it, and answers either its result or an

@@ -22,7 +22,7 @@ export type {
   OperationEvent,
   ProgressEvent,
 } from './events.js';
-export { Executor } from './executor.js';
+export { type EventHandler, Executor } from './executor.js';
 export {
   type CancelOptions,
   type ContinueOptions,

@@ -61,11 +61,17 @@ export interface ExecutorOptions {
 
 /** {@link ExecutorOptions} with every default applied and validated. */
 export interface ResolvedExecutorOptions {
+  /** See {@link ExecutorOptions.defaultTimeout}. */
   readonly defaultTimeout: number;
+  /** See {@link ExecutorOptions.maxLifetime}. */
   readonly maxLifetime: number;
+  /** See {@link ExecutorOptions.retentionPeriod}. */
   readonly retentionPeriod: number;
+  /** See {@link ExecutorOptions.cleanupInterval}. */
   readonly cleanupInterval: number;
+  /** See {@link ExecutorOptions.maxWait}. */
   readonly maxWait: number;
+  /** See {@link ExecutorOptions.maxOperations}. */
   readonly maxOperations: number;
 }
 

@@ -58,14 +58,17 @@ interface ResultBase {
 
 /** The work finished and returned `result`. */
 export interface CompletedResult<T> extends ResultBase {
+  /** Discriminant. */
   readonly status: 'completed';
   /** The id, or `undefined` when the work finished within `execute()`'s wait and none was handed out. */
   readonly operationId: string | undefined;
+  /** What the work returned. */
   readonly result: T;
 }
 
 /** The work threw, rejected, or exceeded `maxLifetime`. */
 export interface FailedResult extends ResultBase {
+  /** Discriminant. */
   readonly status: 'failed';
   /** The id, or `undefined` when the work failed within `execute()`'s wait and none was handed out. */
   readonly operationId: string | undefined;
@@ -78,6 +81,7 @@ export interface FailedResult extends ResultBase {
 
 /** The operation was cancelled (by `cancel()`, by the caller's signal with `cancelOnAbort`, or by `stop()`). */
 export interface CancelledResult extends ResultBase {
+  /** Discriminant. */
   readonly status: 'cancelled';
   /** The id, or `undefined` when it was cancelled within `execute()`'s wait and none was handed out. */
   readonly operationId: string | undefined;
@@ -87,7 +91,9 @@ export interface CancelledResult extends ResultBase {
 
 /** The work is still going; ask again with `continue(operationId)`. */
 export interface RunningResult extends ResultBase {
+  /** Discriminant. */
   readonly status: 'running';
+  /** The id to pass to `continue()`, `cancel()` and `get()`. */
   readonly operationId: string;
   /** A one-line human-readable account of where the operation stands. */
   readonly message: string;
@@ -106,10 +112,13 @@ export type OperationResult<T = unknown> =
 
 /** A point-in-time description of an operation, as `get()`, `list()` and events give it. */
 export interface OperationSnapshot {
+  /** The operation id. */
   readonly id: string;
+  /** The type given to `execute()`. */
   readonly type: string;
   /** The owner given to `execute()`, or `undefined` for unowned operations. */
   readonly owner: string | undefined;
+  /** Where it stands. */
   readonly status: OperationStatus;
   /** When `execute()` was called (epoch milliseconds). */
   readonly createdAt: number;

@@ -20,6 +20,7 @@ export interface OperationRecord {
   readonly type: string;
   /** The owner given to `execute()`; `undefined` is itself an owner (the unowned one). */
   readonly owner: string | undefined;
+  /** Where the operation stands; terminal statuses are final. */
   readonly status: OperationStatus;
   /** Epoch milliseconds. */
   readonly createdAt: number;
@@ -39,6 +40,7 @@ export interface OperationRecord {
 
 /** The terminal transition handed to {@link OperationStore.finish}. */
 export interface TerminalUpdate {
+  /** The terminal status to set. */
   readonly status: TerminalStatus;
   /** For `completed`. */
   readonly result?: unknown;
