@@ -1,0 +1,423 @@
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import {
+  type AnySchema,
+  getParseErrorMessage,
+  normalizeObjectSchema,
+  type SchemaOutput,
+  type ShapeOutput,
+  safeParseAsync,
+  type ZodRawShapeCompat,
+} from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import {
+  type Executor,
+  type OperationContext,
+  OperationNotFoundError,
+  type OperationStatus,
+  type ProgressReporter,
+} from '../index.js';
+import { checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+import { defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
+import {
+  checkHandlerResult,
+  describeSnapshot,
+  errorToolResult,
+  finishedToolResult,
+  runningToolResult,
+  snapshotJson,
+  type ToolNames,
+} from './tool-results.js';
+
+/** The longest `wait_seconds` accepted; longer waits are refused, shorter ones capped by `maxWait`. */
+const MAX_WAIT_SECONDS = 3600;
+/** How many operations `list_operations` shows at most. */
+const LIST_LIMIT = 100;
+
+/** Options of {@link registerAsyncTools}. */
+export interface AsyncToolsOptions {
+  /**
+   * Who owns the operations a request starts and may see.
+   * @defaultValue {@link defaultOwner}: the authenticated client, else the session, else `"anonymous"`
+   */
+  owner?: OwnerResolver | undefined;
+  /**
+   * Names of the generic tools.
+   * @defaultValue `{ continue: 'continue_operation', cancel: 'cancel_operation', list: 'list_operations' }`
+   */
+  toolNames?: Partial<ToolNames> | undefined;
+  /**
+   * How long `continue_operation` waits when the call gives no `wait_seconds`, in seconds; always
+   * capped by the executor's `maxWait`.
+   * @defaultValue 30
+   */
+  defaultWaitSeconds?: number | undefined;
+}
+
+/** What a long-running tool's handler receives besides its arguments. */
+export interface LongRunningContext {
+  /** Fires when the operation is cancelled, outlives `maxLifetime`, or the executor stops. */
+  readonly signal: AbortSignal;
+  /** The operation's id (reading it makes the operation reachable by `continue_operation` at once). */
+  readonly operationId: string;
+  /**
+   * Reports progress: kept for `continue_operation`, and sent to the client as
+   * `notifications/progress` while the original request is live and carries a `progressToken`.
+   */
+  readonly progress: ProgressReporter;
+  /** The owner of the operation, as the owner resolver decided. */
+  readonly owner: string;
+}
+
+/** What a long-running tool returns: the tool result, exactly as a plain tool would. */
+type ToolAnswer = CallToolResult | Promise<CallToolResult>;
+
+/** The handler of a long-running tool: `registerTool`'s callback, with a {@link LongRunningContext}. */
+export type LongRunningToolHandler<Args extends undefined | ZodRawShapeCompat | AnySchema> =
+  Args extends ZodRawShapeCompat
+    ? (args: ShapeOutput<Args>, context: LongRunningContext) => ToolAnswer
+    : Args extends AnySchema
+      ? (args: SchemaOutput<Args>, context: LongRunningContext) => ToolAnswer
+      : (context: LongRunningContext) => ToolAnswer;
+
+/** The configuration of a long-running tool: `registerTool`'s, plus the wait budget. */
+export interface LongRunningToolConfig<
+  InputArgs extends undefined | ZodRawShapeCompat | AnySchema,
+  OutputArgs extends ZodRawShapeCompat | AnySchema,
+> {
+  title?: string | undefined;
+  description?: string | undefined;
+  inputSchema?: InputArgs | undefined;
+  outputSchema?: OutputArgs | undefined;
+  annotations?: ToolAnnotations | undefined;
+  _meta?: Record<string, unknown> | undefined;
+  /**
+   * How long a call waits for the work before answering "running", in milliseconds.
+   * @defaultValue the executor's `defaultTimeout`
+   */
+  timeout?: number | undefined;
+}
+
+/** The generic operation tools on a server, and the way to register long-running tools. */
+export interface AsyncTools {
+  /** The names the generic tools were registered under. */
+  readonly toolNames: ToolNames;
+  /** The registered `continue_operation`, `cancel_operation` and `list_operations` tools. */
+  readonly tools: {
+    readonly continue: RegisteredTool;
+    readonly cancel: RegisteredTool;
+    readonly list: RegisteredTool;
+  };
+  /**
+   * Registers a tool whose handler runs through the executor. Same inputs as
+   * `McpServer.registerTool`; a call that outlives the wait budget answers "running" with an
+   * operation id for `continue_operation`, and the request's signal ends the wait, not the work.
+   */
+  registerTool<
+    OutputArgs extends ZodRawShapeCompat | AnySchema,
+    InputArgs extends undefined | ZodRawShapeCompat | AnySchema = undefined,
+  >(
+    name: string,
+    config: LongRunningToolConfig<InputArgs, OutputArgs>,
+    handler: LongRunningToolHandler<InputArgs>,
+  ): RegisteredTool;
+}
+
+/**
+ * Registers `continue_operation`, `cancel_operation` and `list_operations` on `server`, backed by
+ * `executor`, and answers the {@link AsyncTools} with which to register long-running tools.
+ *
+ * ```ts
+ * const tools = registerAsyncTools(server, new Executor());
+ * tools.registerTool('render', { inputSchema: { scene: z.string() } }, async ({ scene }, { signal, progress }) => ({
+ *   content: [{ type: 'text', text: await render(scene, { signal, progress }) }],
+ * }));
+ * ```
+ */
+export function registerAsyncTools(
+  server: McpServer,
+  executor: Executor,
+  options?: AsyncToolsOptions,
+): AsyncTools {
+  const given = checkOptionsObject('options', options);
+  const ownerOf = (given.owner ?? defaultOwner) as OwnerResolver;
+  if (typeof ownerOf !== 'function') {
+    throw new TypeError(`Expected \`owner\` to be a function, got ${describeValue(ownerOf)}`);
+  }
+  const names = resolveToolNames(given.toolNames);
+  const defaultWaitSeconds =
+    given.defaultWaitSeconds === undefined
+      ? 30
+      : checkMilliseconds('defaultWaitSeconds', given.defaultWaitSeconds, MAX_WAIT_SECONDS);
+
+  const continueTool = server.registerTool(
+    names.continue,
+    {
+      title: 'Continue a long-running operation',
+      description:
+        'Wait for the result of a long-running operation that answered "still running". Waits up to ' +
+        `wait_seconds (default ${defaultWaitSeconds}, at most ${Math.floor(executor.options.maxWait / 1000)}) and returns the ` +
+        "operation's own result as soon as it finishes, or says it is still running: then call this tool again.",
+      inputSchema: z.strictObject({
+        operation_id: z
+          .string()
+          .min(1)
+          .max(256)
+          .describe('The operation_id from the "still running" answer.'),
+        wait_seconds: z
+          .number()
+          .min(0)
+          .max(MAX_WAIT_SECONDS)
+          .optional()
+          .describe(`How long to wait for the result, in seconds (default ${defaultWaitSeconds}).`),
+      }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ operation_id, wait_seconds }, extra) => {
+      const waitMs = Math.min((wait_seconds ?? defaultWaitSeconds) * 1000, executor.options.maxWait);
+      try {
+        const result = await executor.continue(operation_id, waitMs, {
+          owner: ownerOf(extra),
+          signal: extra.signal,
+        });
+        return result.status === 'running'
+          ? runningToolResult(result, names, true)
+          : finishedToolResult(result);
+      } catch (error) {
+        return operationError(error, operation_id, names);
+      }
+    },
+  );
+
+  const cancelTool = server.registerTool(
+    names.cancel,
+    {
+      title: 'Cancel a long-running operation',
+      description:
+        'Stop a long-running operation. Harmless if it already finished: the answer then says how it ended.',
+      inputSchema: z.strictObject({
+        operation_id: z.string().min(1).max(256).describe('The id of the operation to cancel.'),
+      }),
+      annotations: { destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ operation_id }, extra) => {
+      try {
+        const snapshot = await executor.cancel(operation_id, {
+          owner: ownerOf(extra),
+          reason: `${names.cancel} was called`,
+        });
+        const text =
+          snapshot.status === 'cancelled'
+            ? `Operation ${snapshot.id} (${snapshot.type}) is cancelled.`
+            : `Operation ${snapshot.id} (${snapshot.type}) had already finished (${snapshot.status}); nothing was cancelled.`;
+        return { content: [{ type: 'text', text }], structuredContent: snapshotJson(snapshot) };
+      } catch (error) {
+        return operationError(error, operation_id, names);
+      }
+    },
+  );
+
+  const listTool = server.registerTool(
+    names.list,
+    {
+      title: 'List your long-running operations',
+      description:
+        'List the long-running operations you started that are still running or recently finished, with their ' +
+        'operation_id: use it to find work whose id you lost, then call continue or cancel.',
+      inputSchema: z.strictObject({
+        status: z
+          .enum(['running', 'completed', 'failed', 'cancelled'])
+          .optional()
+          .describe('Only operations with this status.'),
+      }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ status }, extra) => {
+      try {
+        const snapshots = await executor.list({
+          owner: ownerOf(extra),
+          status: status as OperationStatus | undefined,
+          limit: LIST_LIMIT,
+        });
+        const text =
+          snapshots.length === 0
+            ? `You have no ${status === undefined ? '' : `${status} `}operations.`
+            : [
+                `Your operations${status === undefined ? '' : ` (${status})`}, oldest first:`,
+                ...snapshots.map(describeSnapshot),
+              ].join('\n');
+        return {
+          content: [{ type: 'text', text }],
+          structuredContent: { operations: snapshots.map(snapshotJson) },
+        };
+      } catch (error) {
+        return errorToolResult(error instanceof Error ? error.message : String(error));
+      }
+    },
+  );
+
+  return {
+    toolNames: names,
+    tools: { continue: continueTool, cancel: cancelTool, list: listTool },
+    registerTool(name, config, handler) {
+      return registerLongRunningTool(server, executor, ownerOf, names, name, config, handler);
+    },
+  };
+}
+
+function resolveToolNames(given: unknown): ToolNames {
+  const names = checkOptionsObject('toolNames', given);
+  const resolved = {
+    continue: names.continue ?? 'continue_operation',
+    cancel: names.cancel ?? 'cancel_operation',
+    list: names.list ?? 'list_operations',
+  };
+  for (const [key, value] of Object.entries(resolved)) {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(value)) {
+      throw new TypeError(
+        `Expected \`toolNames.${key}\` to be 1-128 letters, digits, "_", "-" or ".", got ${describeValue(value)}`,
+      );
+    }
+  }
+  return resolved as ToolNames;
+}
+
+function operationError(error: unknown, operationId: string, names: ToolNames): CallToolResult {
+  if (error instanceof OperationNotFoundError) {
+    return errorToolResult(
+      `No operation "${operationId}" was found: the id is wrong, its result expired, or it is not yours. ` +
+        `Call \`${names.list}\` to see your operations.`,
+    );
+  }
+  return errorToolResult(error instanceof Error ? error.message : String(error));
+}
+
+function registerLongRunningTool<
+  OutputArgs extends ZodRawShapeCompat | AnySchema,
+  InputArgs extends undefined | ZodRawShapeCompat | AnySchema,
+>(
+  server: McpServer,
+  executor: Executor,
+  ownerOf: OwnerResolver,
+  names: ToolNames,
+  name: string,
+  config: LongRunningToolConfig<InputArgs, OutputArgs>,
+  handler: LongRunningToolHandler<InputArgs>,
+): RegisteredTool {
+  const { timeout, ...toolConfig } = checkOptionsObject('config', config) as LongRunningToolConfig<
+    InputArgs,
+    OutputArgs
+  >;
+  if (timeout !== undefined) checkMilliseconds('timeout', timeout, Number.MAX_SAFE_INTEGER);
+  if (typeof handler !== 'function') {
+    throw new TypeError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`);
+  }
+  const hasInput = toolConfig.inputSchema !== undefined;
+  const outputSchema = normalizeObjectSchema(toolConfig.outputSchema);
+  const call = handler as (...args: unknown[]) => ToolAnswer;
+
+  const callback = async (...params: unknown[]): Promise<CallToolResult> => {
+    const extra = (hasInput ? params[1] : params[0]) as ToolExtra;
+    const args = hasInput ? params[0] : undefined;
+    const owner = ownerOf(extra);
+    const forwarder = new ProgressForwarder(extra);
+    const run = async (context: OperationContext): Promise<CallToolResult> => {
+      const toolContext: LongRunningContext = {
+        get signal() {
+          return context.signal;
+        },
+        get operationId() {
+          return context.operationId;
+        },
+        progress: (current, total, message) => {
+          context.progress(current, total, message);
+          forwarder.send(current, total, message);
+        },
+        owner,
+      };
+      const answer = await (hasInput ? call(args, toolContext) : call(toolContext));
+      return checkOutput(name, checkHandlerResult(name, answer), outputSchema);
+    };
+    try {
+      const result = await executor.execute(run, {
+        type: name,
+        owner,
+        signal: extra.signal,
+        ...(timeout === undefined ? {} : { timeout }),
+      });
+      return result.status === 'running'
+        ? runningToolResult(result, names, outputSchema === undefined)
+        : finishedToolResult(result);
+    } catch (error) {
+      return errorToolResult(
+        `Tool ${name} could not start: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      forwarder.close();
+    }
+  };
+  return server.registerTool(name, toolConfig as never, callback as never);
+}
+
+/**
+ * What a synchronous call would have answered for a tool with an `outputSchema`: the SDK refuses
+ * a successful result without matching `structuredContent`. Checked when the work completes, so
+ * that `continue_operation` hands out exactly that answer too.
+ */
+async function checkOutput(
+  name: string,
+  result: CallToolResult,
+  outputSchema: ReturnType<typeof normalizeObjectSchema>,
+): Promise<CallToolResult> {
+  if (outputSchema === undefined || result.isError === true) return result;
+  if (result.structuredContent === undefined) {
+    return errorToolResult(
+      `Output validation error: Tool ${name} has an output schema but no structured content was provided`,
+    );
+  }
+  const parsed = await safeParseAsync(outputSchema, result.structuredContent);
+  if (parsed.success) return result;
+  return errorToolResult(
+    `Output validation error: Invalid structured content for tool ${name}: ${getParseErrorMessage(parsed.error)}`,
+  );
+}
+
+/**
+ * Sends `notifications/progress` for one request while it is live and carries a progressToken.
+ * Values sent only ever increase (the MCP spec requires it); a failed send (the client went away)
+ * stops further ones.
+ */
+class ProgressForwarder {
+  readonly #extra: ToolExtra;
+  readonly #token: string | number | undefined;
+  #live: boolean;
+  #last = Number.NEGATIVE_INFINITY;
+
+  constructor(extra: ToolExtra) {
+    this.#extra = extra;
+    this.#token = extra._meta?.progressToken;
+    this.#live = this.#token !== undefined;
+  }
+
+  send(current: number, total: number | undefined, message: string | undefined): void {
+    if (!this.#live || this.#extra.signal.aborted || !(current > this.#last)) return;
+    this.#last = current;
+    this.#extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: {
+          progressToken: this.#token!,
+          progress: current,
+          ...(total === undefined ? {} : { total }),
+          ...(message === undefined ? {} : { message }),
+        },
+      })
+      .catch(() => {
+        this.#live = false;
+      });
+  }
+
+  close(): void {
+    this.#live = false;
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * mcp-async's MCP glue (`mcp-async/mcp`): the generic `continue_operation`, `cancel_operation` and
+ * `list_operations` tools, and long-running tools that run through an {@link Executor}. Built on
+ * `@modelcontextprotocol/sdk` 1.x `McpServer` and `zod`.
+ *
+ * @packageDocumentation
+ */
+export {
+  type AsyncTools,
+  type AsyncToolsOptions,
+  type LongRunningContext,
+  type LongRunningToolConfig,
+  type LongRunningToolHandler,
+  registerAsyncTools,
+} from './async-tools.js';
+export { ANONYMOUS_OWNER, defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
+export { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';

@@ -1,0 +1,174 @@
+// Turns the executor's answers into MCP tool results, written for a model to read: what happened,
+// and what to call next.
+
+import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  OperationCancelledError,
+  type OperationResult,
+  type OperationSnapshot,
+  type Progress,
+  type RunningResult,
+} from '../index.js';
+import { formatDuration } from '../results.js';
+
+/** The key under `_meta` where every answer about an operation carries its machine-readable state. */
+export const OPERATION_META_KEY = 'io.github.mcp-async/operation';
+
+/** The tool names a "running" answer tells the model to call. */
+export interface ToolNames {
+  readonly continue: string;
+  readonly cancel: string;
+  readonly list: string;
+}
+
+/** The machine-readable state of a running operation (`structuredContent` of a running answer). */
+export interface RunningState {
+  readonly status: 'running';
+  readonly operation_id: string;
+  readonly operation_type: string;
+  readonly elapsed_ms: number;
+  readonly progress?: { current: number; total?: number; message?: string };
+  readonly message: string;
+}
+
+function progressJson(progress: Progress): NonNullable<RunningState['progress']> {
+  return {
+    current: progress.current,
+    ...(progress.total === undefined ? {} : { total: progress.total }),
+    ...(progress.message === undefined ? {} : { message: progress.message }),
+  };
+}
+
+function progressText(progress: Progress | undefined): string {
+  if (progress === undefined) return '';
+  const share =
+    progress.total !== undefined && progress.total > 0
+      ? `${Math.floor((100 * progress.current) / progress.total)}% (${progress.current}/${progress.total})`
+      : `${progress.current} done`;
+  return `, ${share}${progress.message === undefined ? '' : `: ${progress.message}`}`;
+}
+
+/**
+ * The answer while an operation runs. `structured` is false for a tool with an `outputSchema`: the
+ * SDK (server and client) would reject `structuredContent` that does not match it, so there the
+ * answer is an `isError` result that says plainly it is not a failure, and the state rides in
+ * `_meta` only.
+ */
+export function runningToolResult(
+  result: RunningResult,
+  names: ToolNames,
+  structured: boolean,
+): CallToolResult {
+  const state: RunningState = {
+    status: 'running',
+    operation_id: result.operationId,
+    operation_type: result.operationType,
+    elapsed_ms: Math.round(result.elapsedMs),
+    ...(result.progress === undefined ? {} : { progress: progressJson(result.progress) }),
+    message: result.message,
+  };
+  const text =
+    `The operation is still running (${result.operationType}, ${formatDuration(result.elapsedMs)} elapsed${progressText(result.progress)}). ` +
+    `This is not a failure: the work goes on in the background. Call \`${names.continue}\` with ` +
+    `operation_id "${result.operationId}" to wait for its result; call \`${names.cancel}\` with the same id to stop it.`;
+  const answer: CallToolResult = {
+    content: [{ type: 'text', text }],
+    _meta: { [OPERATION_META_KEY]: state },
+  };
+  if (structured) answer.structuredContent = { ...state };
+  else answer.isError = true;
+  return answer;
+}
+
+/** A tool error: an `isError` result with one text. */
+export function errorToolResult(text: string, state?: Record<string, unknown>): CallToolResult {
+  return {
+    content: [{ type: 'text', text }],
+    isError: true,
+    ...(state === undefined ? {} : { _meta: { [OPERATION_META_KEY]: state } }),
+  };
+}
+
+/**
+ * A finished operation's answer: its own tool result when it completed (exactly what a
+ * synchronous call returns), an error result when it failed or was cancelled.
+ */
+export function finishedToolResult(result: Exclude<OperationResult<unknown>, RunningResult>): CallToolResult {
+  switch (result.status) {
+    case 'completed':
+      return asToolResult(result.result);
+    case 'failed':
+      return errorToolResult(result.error.message, {
+        status: 'failed',
+        operation_id: result.operationId,
+        operation_type: result.operationType,
+      });
+    case 'cancelled':
+      return errorToolResult(
+        `The operation${result.operationId === undefined ? '' : ` ${result.operationId}`} (${result.operationType}) was cancelled${whyCancelled(result.error)}.`,
+        { status: 'cancelled', operation_id: result.operationId, operation_type: result.operationType },
+      );
+  }
+}
+
+/**
+ * A completed operation's result as a tool result: itself when it is one (the operation was a
+ * long-running tool's), else its JSON as text (an operation started through the Executor directly).
+ */
+function asToolResult(value: unknown): CallToolResult {
+  if (CallToolResultSchema.safeParse(value).success) return value as CallToolResult;
+  const text = value === undefined ? 'The operation completed.' : JSON.stringify(value);
+  const structured = value !== null && typeof value === 'object' && !Array.isArray(value);
+  return {
+    content: [{ type: 'text', text }],
+    ...(structured ? { structuredContent: value as Record<string, unknown> } : {}),
+  };
+}
+
+/**
+ * Checks what a long-running tool's handler returned: a valid CallToolResult is kept as it is;
+ * anything else becomes an error result naming the problem (a plain tool returning it would have
+ * broken the client instead).
+ */
+export function checkHandlerResult(toolName: string, value: unknown): CallToolResult {
+  const parsed = CallToolResultSchema.safeParse(value);
+  if (parsed.success) return value as CallToolResult;
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+  return errorToolResult(
+    `Tool ${toolName} returned an invalid result (${got}); a tool must return { content: [...] }: ${parsed.error.message}`,
+  );
+}
+
+/** ` (reason)` for a cancellation through `cancel()`, `: message` for any other cause (a stop). */
+function whyCancelled(error: Error | undefined): string {
+  if (error instanceof OperationCancelledError) return error.reason === undefined ? '' : ` (${error.reason})`;
+  return error === undefined ? '' : `: ${error.message}`;
+}
+
+/** One line per operation for `list_operations`. */
+export function describeSnapshot(snapshot: OperationSnapshot): string {
+  const when = formatDuration(snapshot.elapsedMs);
+  const detail =
+    snapshot.status === 'running'
+      ? `running for ${when}${progressText(snapshot.progress)}`
+      : snapshot.status === 'cancelled'
+        ? `cancelled after ${when}${whyCancelled(snapshot.error)}`
+        : `${snapshot.status} after ${when}${snapshot.error === undefined ? '' : `: ${snapshot.error.message}`}`;
+  return `- ${snapshot.id} (${snapshot.type}): ${detail}`;
+}
+
+/** The JSON form of a snapshot in `structuredContent`. */
+export function snapshotJson(snapshot: OperationSnapshot): Record<string, unknown> {
+  return {
+    operation_id: snapshot.id,
+    operation_type: snapshot.type,
+    status: snapshot.status,
+    created_at: new Date(snapshot.createdAt).toISOString(),
+    elapsed_ms: Math.round(snapshot.elapsedMs),
+    ...(snapshot.finishedAt === undefined
+      ? {}
+      : { finished_at: new Date(snapshot.finishedAt).toISOString() }),
+    ...(snapshot.progress === undefined ? {} : { progress: progressJson(snapshot.progress) }),
+    ...(snapshot.error === undefined ? {} : { error: snapshot.error.message }),
+  };
+}
