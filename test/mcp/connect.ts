@@ -1,0 +1,93 @@
+// Real transports for the MCP tests: a spawned stdio server, or an in-process Streamable HTTP
+// server (stateful or stateless) reached over loopback by the SDK client.
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { bearerNameAuthenticator, serveHttp } from '../../example/http-server.js';
+import { Executor } from '../../src/index.js';
+import { OPERATION_META_KEY, type RunningState } from '../../src/mcp/index.js';
+import { createTestServer } from '../fixtures/test-server.js';
+
+export type TransportKind = 'stdio' | 'http-stateful' | 'http-stateless';
+export const TRANSPORTS: TransportKind[] = ['stdio', 'http-stateful', 'http-stateless'];
+
+export interface TestServer {
+  /** A new client session; `as` names the authenticated client (HTTP only). */
+  connect(as?: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+/** `maxWait` applies to the in-process (HTTP) servers. */
+export async function startTestServer(kind: TransportKind, maxWait = 5000): Promise<TestServer> {
+  const clients: Client[] = [];
+  const track = (client: Client) => {
+    clients.push(client);
+    return client;
+  };
+  if (kind === 'stdio') {
+    const script = fileURLToPath(new URL('../fixtures/stdio-test-server.ts', import.meta.url));
+    return {
+      async connect() {
+        const client = new Client({ name: 'test', version: '0' });
+        await client.connect(
+          new StdioClientTransport({
+            command: process.execPath,
+            args: ['--import', 'tsx', script],
+            stderr: 'inherit',
+          }),
+        );
+        return track(client);
+      },
+      async close() {
+        await Promise.all(clients.map((client) => client.close()));
+      },
+    };
+  }
+  const executor = new Executor({ maxWait });
+  const http = await serveHttp({
+    createServer: () => createTestServer(executor),
+    stateless: kind === 'http-stateless',
+    authenticate: bearerNameAuthenticator,
+  });
+  return {
+    async connect(as?: string) {
+      const client = new Client({ name: 'test', version: '0' });
+      const headers: Record<string, string> = as === undefined ? {} : { authorization: `Bearer ${as}` };
+      await client.connect(new StreamableHTTPClientTransport(http.url, { requestInit: { headers } }));
+      return track(client);
+    },
+    async close() {
+      await Promise.all(clients.map((client) => client.close()));
+      await executor.stop();
+      await http.close();
+    },
+  };
+}
+
+/** Calls a tool and checks the answer is a well-formed CallToolResult. */
+export async function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+  options?: Parameters<Client['callTool']>[2],
+): Promise<CallToolResult> {
+  const result = await client.callTool({ name, arguments: args }, undefined, options);
+  return CallToolResultSchema.parse(result);
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+}
+
+/** The operation state a running answer carries in `_meta` (for any tool). */
+export function stateOf(result: CallToolResult): RunningState | undefined {
+  return result._meta?.[OPERATION_META_KEY] as RunningState | undefined;
+}
+
+let gateCounter = 0;
+/** A gate name unique to this test run. */
+export function newGate(): string {
+  return `gate-${process.pid}-${++gateCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
