@@ -11,6 +11,7 @@ const figures: [string, ...string[]][] = [
   ['heap.ts', '1000000'],
   ['retention-stall.ts', '1000000'],
   ['throughput.ts'],
+  ['e2e.ts'],
 ];
 
 process.stdout.write(`mcp-async benchmarks: ${environment()}\n\n`);

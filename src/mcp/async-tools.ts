@@ -70,7 +70,7 @@ export interface LongRunningContext {
 }
 
 /** What a long-running tool returns: the tool result, exactly as a plain tool would. */
-type ToolAnswer = CallToolResult | Promise<CallToolResult>;
+export type ToolAnswer = CallToolResult | Promise<CallToolResult>;
 
 /** The handler of a long-running tool: `registerTool`'s callback, with a {@link LongRunningContext}. */
 export type LongRunningToolHandler<Args extends undefined | ZodRawShapeCompat | AnySchema> =
@@ -85,11 +85,17 @@ export interface LongRunningToolConfig<
   InputArgs extends undefined | ZodRawShapeCompat | AnySchema,
   OutputArgs extends ZodRawShapeCompat | AnySchema,
 > {
+  /** As in `registerTool`: a human-readable title. */
   title?: string | undefined;
+  /** As in `registerTool`: what the tool does, for the model. */
   description?: string | undefined;
+  /** As in `registerTool`: a zod shape or schema of the arguments. */
   inputSchema?: InputArgs | undefined;
+  /** As in `registerTool`: a zod shape or object schema of `structuredContent`. */
   outputSchema?: OutputArgs | undefined;
+  /** As in `registerTool`. */
   annotations?: ToolAnnotations | undefined;
+  /** As in `registerTool`. */
   _meta?: Record<string, unknown> | undefined;
   /**
    * How long a call waits for the work before answering "running", in milliseconds.
@@ -104,8 +110,11 @@ export interface AsyncTools {
   readonly toolNames: ToolNames;
   /** The registered `continue_operation`, `cancel_operation` and `list_operations` tools. */
   readonly tools: {
+    /** `continue_operation`. */
     readonly continue: RegisteredTool;
+    /** `cancel_operation`. */
     readonly cancel: RegisteredTool;
+    /** `list_operations`. */
     readonly list: RegisteredTool;
   };
   /**

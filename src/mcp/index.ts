@@ -1,6 +1,6 @@
 /**
  * mcp-async's MCP glue (`mcp-async/mcp`): the generic `continue_operation`, `cancel_operation` and
- * `list_operations` tools, and long-running tools that run through an {@link Executor}. Built on
+ * `list_operations` tools, and long-running tools that run through the core's `Executor`. Built on
  * `@modelcontextprotocol/sdk` 1.x `McpServer` and `zod`.
  *
  * @packageDocumentation
@@ -12,6 +12,7 @@ export {
   type LongRunningToolConfig,
   type LongRunningToolHandler,
   registerAsyncTools,
+  type ToolAnswer,
 } from './async-tools.js';
 export { ANONYMOUS_OWNER, defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
 export { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';

@@ -16,18 +16,34 @@ export const OPERATION_META_KEY = 'io.github.mcp-async/operation';
 
 /** The tool names a "running" answer tells the model to call. */
 export interface ToolNames {
+  /** @defaultValue "continue_operation" */
   readonly continue: string;
+  /** @defaultValue "cancel_operation" */
   readonly cancel: string;
+  /** @defaultValue "list_operations" */
   readonly list: string;
 }
 
 /** The machine-readable state of a running operation (`structuredContent` of a running answer). */
 export interface RunningState {
+  /** Always `running`: finished operations answer with their own result. */
   readonly status: 'running';
+  /** The id to pass to `continue_operation` and `cancel_operation`. */
   readonly operation_id: string;
+  /** The tool (or operation type) that started it. */
   readonly operation_type: string;
+  /** Milliseconds since it started. */
   readonly elapsed_ms: number;
-  readonly progress?: { current: number; total?: number; message?: string };
+  /** The latest progress the work reported. */
+  readonly progress?: {
+    /** Work done, in the unit of `total`. */
+    current: number;
+    /** Total work, when known. */
+    total?: number;
+    /** What is happening now. */
+    message?: string;
+  };
+  /** A one-line account of where it stands. */
   readonly message: string;
 }
 

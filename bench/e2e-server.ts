@@ -1,0 +1,37 @@
+// The server for figure 6: one long-running tool whose result carries the moment its work
+// finished, on the system-wide monotonic clock (process.hrtime), so that a client in another
+// process can tell how long the result took to reach it. Run directly, it serves stdio.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { z } from 'zod';
+import { Executor } from '../src/index.js';
+import { registerAsyncTools } from '../src/mcp/index.js';
+
+export function createBenchServer(executor: Executor): McpServer {
+  const server = new McpServer({ name: 'mcp-async-bench', version: '0.0.0' });
+  registerAsyncTools(server, executor).registerTool(
+    'timed',
+    { inputSchema: { ms: z.number().min(0) }, timeout: 20 },
+    async ({ ms }, { signal }) => {
+      await sleep(ms, undefined, { signal });
+      const finished = process.hrtime.bigint();
+      return {
+        content: [{ type: 'text', text: 'done' }],
+        structuredContent: { finished_ns: finished.toString() },
+      };
+    },
+  );
+  return server;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const executor = new Executor({
+    maxWait: 30_000,
+    maxOperations: Number.POSITIVE_INFINITY,
+    retentionPeriod: 10_000,
+  });
+  const server = createBenchServer(executor);
+  await server.connect(new StdioServerTransport());
+  process.stdin.on('close', () => void executor.stop().then(() => server.close()));
+}
