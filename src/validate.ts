@@ -21,11 +21,16 @@ export function describeValue(value: unknown): string {
   return `\`${text}\` (${value === null ? 'null' : typeof value})`;
 }
 
-/** A duration in milliseconds: finite, >= 0 and <= `max`. */
-export function checkMilliseconds(name: string, value: unknown, max = MAX_TIMER_MS): number {
+/** A duration: finite, >= 0 and <= `max`, in `unit` (milliseconds unless said otherwise). */
+export function checkMilliseconds(
+  name: string,
+  value: unknown,
+  max = MAX_TIMER_MS,
+  unit = 'milliseconds',
+): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
     throw new (typeof value === 'number' ? RangeError : TypeError)(
-      `Expected \`${name}\` to be a finite number of milliseconds from 0 to ${max}, got ${describeValue(value)}`,
+      `Expected \`${name}\` to be a finite number of ${unit} from 0 to ${max}, got ${describeValue(value)}`,
     );
   }
   return value;

@@ -157,7 +157,7 @@ export function registerAsyncTools(
   const defaultWaitSeconds =
     given.defaultWaitSeconds === undefined
       ? 30
-      : checkMilliseconds('defaultWaitSeconds', given.defaultWaitSeconds, MAX_WAIT_SECONDS);
+      : checkMilliseconds('defaultWaitSeconds', given.defaultWaitSeconds, MAX_WAIT_SECONDS, 'seconds');
 
   const continueTool = server.registerTool(
     names.continue,

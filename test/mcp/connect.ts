@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { bearerNameAuthenticator, serveHttp } from '../../example/http-server.js';
 import { Executor } from '../../src/index.js';
-import { OPERATION_META_KEY, type RunningState } from '../../src/mcp/index.js';
+import { type AsyncToolsOptions, OPERATION_META_KEY, type RunningState } from '../../src/mcp/index.js';
 import { createTestServer } from '../fixtures/test-server.js';
 
 export type TransportKind = 'stdio' | 'http-stateful' | 'http-stateless';
@@ -19,8 +19,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** `maxWait` applies to the in-process (HTTP) servers. */
-export async function startTestServer(kind: TransportKind, maxWait = 5000): Promise<TestServer> {
+/** `maxWait` and `toolsOptions` apply to the in-process (HTTP) servers. */
+export async function startTestServer(
+  kind: TransportKind,
+  maxWait = 5000,
+  toolsOptions?: AsyncToolsOptions,
+): Promise<TestServer> {
   const clients: Client[] = [];
   const track = (client: Client) => {
     clients.push(client);
@@ -47,7 +51,7 @@ export async function startTestServer(kind: TransportKind, maxWait = 5000): Prom
   }
   const executor = new Executor({ maxWait });
   const http = await serveHttp({
-    createServer: () => createTestServer(executor),
+    createServer: () => createTestServer(executor, toolsOptions),
     stateless: kind === 'http-stateless',
     authenticate: bearerNameAuthenticator,
   });

@@ -1,0 +1,72 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Executor } from '../../src/index.js';
+import { registerAsyncTools } from '../../src/mcp/index.js';
+import { call, newGate, startTestServer, stateOf, type TestServer, textOf } from './connect.js';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('registerAsyncTools options', () => {
+  it('toolNames renames the generic tools, and running answers name the new ones', async () => {
+    server = await startTestServer('http-stateful', 5000, {
+      toolNames: { continue: 'poll_job', cancel: 'stop_job' },
+    });
+    const client = await server.connect();
+    const names = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(names).toEqual(expect.arrayContaining(['poll_job', 'stop_job', 'list_operations']));
+    expect(names).not.toContain('continue_operation');
+    const gate = newGate();
+    const running = await call(client, 'gated', { gate });
+    expect(textOf(running)).toContain('Call `poll_job`');
+    expect(textOf(running)).toContain('call `stop_job`');
+    await call(client, 'open_gate', { gate });
+    const done = await call(client, 'poll_job', {
+      operation_id: stateOf(running)!.operation_id,
+      wait_seconds: 10,
+    });
+    expect(textOf(done)).toBe(`gate ${gate} passed`);
+  });
+
+  it('an owner function decides who owns what: here every caller of a tenant shares its operations', async () => {
+    server = await startTestServer('http-stateful', 5000, {
+      owner: (extra) => `tenant:${String(extra.authInfo?.clientId ?? 'none').split('-')[0]}`,
+    });
+    const alice = await server.connect('acme-alice');
+    const bob = await server.connect('acme-bob');
+    const eve = await server.connect('globex-eve');
+    const gate = newGate();
+    const id = stateOf(await call(alice, 'gated', { gate }))!.operation_id;
+    expect(JSON.stringify((await call(bob, 'list_operations')).structuredContent)).toContain(id);
+    expect(JSON.stringify((await call(eve, 'list_operations')).structuredContent)).not.toContain(id);
+    await call(alice, 'open_gate', { gate });
+    expect(textOf(await call(bob, 'continue_operation', { operation_id: id, wait_seconds: 10 }))).toBe(
+      `gate ${gate} passed`,
+    );
+  });
+
+  it('refuses bad options, naming them', () => {
+    const executor = new Executor();
+    const mcp = () => new McpServer({ name: 'x', version: '0' });
+    expect(() => registerAsyncTools(mcp(), executor, { toolNames: { continue: 'has space' } })).toThrow(
+      /`toolNames.continue` to be 1-128 letters.*"has space"/,
+    );
+    expect(() => registerAsyncTools(mcp(), executor, { owner: 'alice' as never })).toThrow(
+      /`owner` to be a function, got `"alice"`/,
+    );
+    expect(() => registerAsyncTools(mcp(), executor, { defaultWaitSeconds: -1 })).toThrow(
+      /`defaultWaitSeconds`/,
+    );
+    const tools = registerAsyncTools(mcp(), executor);
+    expect(() => tools.registerTool('t', { timeout: Number.NaN }, async () => ({ content: [] }))).toThrow(
+      /`timeout`/,
+    );
+    expect(() => tools.registerTool('u', {}, 'not a function' as never)).toThrow(
+      /`handler` to be a function/,
+    );
+    void executor.stop();
+  });
+});
