@@ -125,12 +125,7 @@ export class Executor {
       const o = checkOptionsObject('options', options);
       type = checkOptionalString('type', o.type) ?? DEFAULT_TYPE;
       owner = checkOptionalString('owner', o.owner);
-      wait = Math.min(
-        o.timeout === undefined
-          ? this.options.defaultTimeout
-          : checkMilliseconds('timeout', o.timeout, Number.MAX_SAFE_INTEGER),
-        this.options.maxWait,
-      );
+      wait = this.#waitOf('timeout', o.timeout);
       signal = checkOptionalSignal('signal', o.signal);
       cancelOnAbort = checkOptionalBoolean('cancelOnAbort', o.cancelOnAbort);
     } catch (error) {
@@ -205,12 +200,7 @@ export class Executor {
   ): Promise<OperationResult<T>> {
     this.#assertNotStopped();
     const id = checkOperationId(operationId);
-    const wait = Math.min(
-      waitMs === undefined
-        ? this.options.defaultTimeout
-        : checkMilliseconds('waitMs', waitMs, Number.MAX_SAFE_INTEGER),
-      this.options.maxWait,
-    );
+    const wait = this.#waitOf('waitMs', waitMs);
     const o = checkOptionsObject('options', options);
     const owner = checkOptionalString('owner', o.owner);
     const signal = checkOptionalSignal('signal', o.signal);
@@ -365,6 +355,15 @@ export class Executor {
     },
     report: (op, current, total, message) => this.#report(op, current, total, message),
   };
+
+  /** A wait as given to execute() or continue(): `defaultTimeout` if absent, capped by `maxWait`. */
+  #waitOf(name: string, value: unknown): number {
+    const wait =
+      value === undefined
+        ? this.options.defaultTimeout
+        : checkMilliseconds(name, value, Number.MAX_SAFE_INTEGER);
+    return Math.min(wait, this.options.maxWait);
+  }
 
   #assertNotStopped(): void {
     if (this.#stopped !== undefined) throw new ExecutorStoppedError();

@@ -5,21 +5,15 @@
 // AbortController (whose signal costs about 5 µs to create) are made only when asked for, and
 // nothing is registered anywhere until the operation needs to be found by id.
 
+import type { OperationRecord } from './stores/store.js';
 import type { OperationStatus, Progress, TerminalStatus } from './types.js';
 import type { Waiter } from './waiter.js';
 
 /** The fields a result or snapshot is built from; both a live operation and a stored record have them. */
-export interface OperationState {
-  readonly type: string;
-  readonly owner: string | undefined;
-  readonly status: OperationStatus;
-  readonly createdAt: number;
-  readonly startedAt: number;
-  readonly finishedAt: number | undefined;
-  readonly result: unknown;
-  readonly error: Error | undefined;
-  readonly progress: Progress | undefined;
-}
+export type OperationState = Pick<
+  OperationRecord,
+  'type' | 'owner' | 'status' | 'createdAt' | 'startedAt' | 'finishedAt' | 'result' | 'error' | 'progress'
+>;
 
 /** A running (or just finished) operation of this process. */
 export class LiveOperation implements OperationState {
