@@ -21,6 +21,7 @@ import {
   type ResolvedExecutorOptions,
   resolveExecutorOptions,
 } from './options.js';
+import { createProgressReporter, type ProgressReporter } from './progress.js';
 import { resultOf, snapshotOf } from './results.js';
 import { MemoryStore } from './stores/memory.js';
 import type { Awaitable, OperationRecord, OperationStore } from './stores/store.js';
@@ -30,7 +31,7 @@ import type {
   OperationResult,
   OperationSnapshot,
   OperationStatus,
-  ProgressReporter,
+  Progress,
   TerminalStatus,
 } from './types.js';
 import {
@@ -118,6 +119,7 @@ export class Executor {
     let wait: number;
     let signal: AbortSignal | undefined;
     let cancelOnAbort: boolean | undefined;
+    let onProgress: unknown;
     try {
       if (typeof fn !== 'function') {
         throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`);
@@ -128,6 +130,10 @@ export class Executor {
       wait = this.#waitOf('timeout', o.timeout);
       signal = checkOptionalSignal('signal', o.signal);
       cancelOnAbort = checkOptionalBoolean('cancelOnAbort', o.cancelOnAbort);
+      onProgress = o.onProgress;
+      if (onProgress !== undefined && typeof onProgress !== 'function') {
+        throw new TypeError(`Expected \`onProgress\` to be a function, got ${describeValue(onProgress)}`);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -136,6 +142,7 @@ export class Executor {
     }
 
     const op = new LiveOperation(type, owner, Date.now());
+    if (onProgress !== undefined) op.onProgress = onProgress as (progress: Progress) => void;
     this.#track(op);
     this.#unregistered++;
     this.#emit('created', () => ({ operation: this.#snapshot(op) }));
@@ -559,6 +566,13 @@ export class Executor {
       if (op.registration === undefined) this.#storeCall(write);
       else op.registration.then(() => this.#storeCall(write));
     }
+    if (op.onProgress !== undefined) {
+      try {
+        op.onProgress(progress);
+      } catch (error) {
+        this.#listenerFailed('progress', error);
+      }
+    }
     this.#emit('progress', () => ({ operation: this.#snapshot(op), progress }));
   }
 
@@ -648,7 +662,9 @@ class Context implements OperationContext {
   }
 
   get progress(): ProgressReporter {
-    this.#progress ??= (current, total, message) => this.#host.report(this.#op, current, total, message);
+    this.#progress ??= createProgressReporter((current, total, message) =>
+      this.#host.report(this.#op, current, total, message),
+    );
     return this.#progress;
   }
 }

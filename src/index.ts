@@ -34,6 +34,7 @@ export {
   type OwnerOptions,
   type ResolvedExecutorOptions,
 } from './options.js';
+export type { ProgressReporter } from './progress.js';
 export { MemoryStore } from './stores/memory.js';
 export type {
   Awaitable,
@@ -52,7 +53,6 @@ export type {
   OperationSnapshot,
   OperationStatus,
   Progress,
-  ProgressReporter,
   RunningResult,
   TerminalStatus,
 } from './types.js';

@@ -4,7 +4,7 @@
  * @module
  */
 import type { OperationStore } from './stores/store.js';
-import type { OperationStatus } from './types.js';
+import type { OperationStatus, Progress } from './types.js';
 import {
   checkCount,
   checkMilliseconds,
@@ -115,6 +115,12 @@ export interface ExecuteOptions {
    * @defaultValue false
    */
   cancelOnAbort?: boolean | undefined;
+  /**
+   * Called with the operation's progress each time it moves (after phases are mapped and
+   * backward steps dropped), for the caller that started it: an MCP request forwarding progress
+   * notifications, say. A handler that throws is reported as `listenerError`.
+   */
+  onProgress?: ((progress: Progress) => void) | undefined;
 }
 
 /** Options of `continue()`, `get()` and `list()`. */

@@ -28,9 +28,10 @@ export function resultOf<T>(
         status: 'running',
         operationId: operationId!,
         operationType,
-        message: runningMessage(operationId!, operationType, elapsedMs, state.progress),
+        message: runningMessage(operationId!, operationType, elapsedMs, state.progress, etaOf(state, now)),
         elapsedMs,
         progress: state.progress,
+        etaMs: etaOf(state, now),
       };
     }
   }
@@ -48,11 +49,33 @@ export function snapshotOf(state: OperationState, id: string, now: number): Oper
     finishedAt: state.finishedAt,
     elapsedMs: (state.finishedAt ?? now) - state.startedAt,
     progress: state.progress,
+    etaMs: state.status === 'running' ? etaOf(state, now) : undefined,
     error: state.error,
   };
 }
 
-function runningMessage(id: string, type: string, elapsedMs: number, progress: Progress | undefined): string {
+/**
+ * Milliseconds still to go at the pace of the progress so far: the rate from the start to the last
+ * report, less the time since that report. `undefined` until there is a rate to go by.
+ */
+export function etaOf(state: OperationState, now: number): number | undefined {
+  const progress = state.progress;
+  if (progress === undefined || progress.total === undefined || !(progress.current > 0)) return undefined;
+  if (progress.current >= progress.total) return 0;
+  const spent = progress.updatedAt - state.startedAt;
+  if (!(spent > 0)) return undefined;
+  const remaining =
+    (spent * (progress.total - progress.current)) / progress.current - (now - progress.updatedAt);
+  return Math.max(0, Math.round(remaining));
+}
+
+function runningMessage(
+  id: string,
+  type: string,
+  elapsedMs: number,
+  progress: Progress | undefined,
+  etaMs: number | undefined,
+): string {
   let text = `Operation ${id} (${type}) is still running after ${formatDuration(elapsedMs)}`;
   if (progress !== undefined) {
     text +=
@@ -61,6 +84,7 @@ function runningMessage(id: string, type: string, elapsedMs: number, progress: P
         : `; progress ${progress.current}`;
     if (progress.message !== undefined) text += `: ${progress.message}`;
   }
+  if (etaMs !== undefined) text += `; about ${formatDuration(etaMs)} to go`;
   return `${text}.`;
 }
 

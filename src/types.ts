@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ProgressReporter } from './progress.js';
+
 /**
  * Where an operation stands. `running` is the only non-terminal status; the first terminal status
  * an operation reaches is final. They map one to one onto MCP task statuses (`running` is MCP's
@@ -26,13 +28,6 @@ export interface Progress {
   readonly updatedAt: number;
 }
 
-/**
- * Reports progress from inside an operation: `progress(3, 10, 'rendering frame 3')`.
- * A value below the last one reported is ignored (progress never goes backwards), as is any
- * report after the operation finished.
- */
-export type ProgressReporter = (current: number, total?: number, message?: string) => void;
-
 /** What an operation function receives. */
 export interface OperationContext {
   /**
@@ -43,7 +38,7 @@ export interface OperationContext {
   readonly signal: AbortSignal;
   /** This operation's id. Reading it makes the operation visible to `continue()` at once. */
   readonly operationId: string;
-  /** Reports progress; see {@link ProgressReporter}. */
+  /** Reports progress, in phases if you like; see {@link ProgressReporter}. */
   readonly progress: ProgressReporter;
 }
 
@@ -101,6 +96,11 @@ export interface RunningResult extends ResultBase {
   readonly elapsedMs: number;
   /** The latest progress, if any was reported. */
   readonly progress: Progress | undefined;
+  /**
+   * Milliseconds still to go, extrapolated from the pace of the progress reported so far; known
+   * once the work reported a `current` above 0 out of a `total`.
+   */
+  readonly etaMs: number | undefined;
 }
 
 /** What `execute()` and `continue()` answer, discriminated on `status`. */
@@ -130,6 +130,8 @@ export interface OperationSnapshot {
   readonly elapsedMs: number;
   /** The latest progress reported, if any. */
   readonly progress: Progress | undefined;
+  /** While running: milliseconds still to go, when the progress allows an estimate. */
+  readonly etaMs: number | undefined;
   /** For `failed` and `cancelled`: why. */
   readonly error: Error | undefined;
 }

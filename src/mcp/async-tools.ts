@@ -20,6 +20,13 @@ import {
 import { checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
 import { defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
 import {
+  ProgressForwarder,
+  type ProgressForwardingOptions,
+  ProgressRouter,
+  type ResolvedForwarding,
+  resolveForwarding,
+} from './progress-forwarder.js';
+import {
   checkHandlerResult,
   describeSnapshot,
   errorToolResult,
@@ -52,6 +59,8 @@ export interface AsyncToolsOptions {
    * @defaultValue 30
    */
   defaultWaitSeconds?: number | undefined;
+  /** How progress is forwarded to clients: throttling and heartbeat. */
+  progress?: ProgressForwardingOptions | undefined;
 }
 
 /** What a long-running tool's handler receives besides its arguments. */
@@ -61,8 +70,9 @@ export interface LongRunningContext {
   /** The operation's id (reading it makes the operation reachable by `continue_operation` at once). */
   readonly operationId: string;
   /**
-   * Reports progress: kept for `continue_operation`, and sent to the client as
-   * `notifications/progress` while the original request is live and carries a `progressToken`.
+   * Reports progress, in phases if you like: kept for `continue_operation` and
+   * `list_operations`, and sent to the client as `notifications/progress` while a request that
+   * carried a `progressToken` waits on the operation (the original call, or a continuation).
    */
   readonly progress: ProgressReporter;
   /** The owner of the operation, as the owner resolver decided. */
@@ -158,6 +168,8 @@ export function registerAsyncTools(
     given.defaultWaitSeconds === undefined
       ? 30
       : checkMilliseconds('defaultWaitSeconds', given.defaultWaitSeconds, MAX_WAIT_SECONDS, 'seconds');
+  const forwarding = resolveForwarding(given.progress);
+  const router = new ProgressRouter(executor);
 
   const continueTool = server.registerTool(
     names.continue,
@@ -184,16 +196,26 @@ export function registerAsyncTools(
     },
     async ({ operation_id, wait_seconds }, extra) => {
       const waitMs = Math.min((wait_seconds ?? defaultWaitSeconds) * 1000, executor.options.maxWait);
+      const owner = ownerOf(extra);
+      const forwarder = new ProgressForwarder(extra, forwarding);
+      // A continuation with a progressToken hears the operation's progress while it waits: where
+      // it stands now, then every move.
+      const unwatch =
+        extra._meta?.progressToken === undefined ? undefined : router.watch(operation_id, forwarder);
       try {
-        const result = await executor.continue(operation_id, waitMs, {
-          owner: ownerOf(extra),
-          signal: extra.signal,
-        });
+        if (unwatch !== undefined) {
+          const progress = (await executor.get(operation_id, { owner }))?.progress;
+          if (progress !== undefined) forwarder.send(progress);
+        }
+        const result = await executor.continue(operation_id, waitMs, { owner, signal: extra.signal });
         return result.status === 'running'
           ? runningToolResult(result, names, true)
           : finishedToolResult(result);
       } catch (error) {
         return operationError(error, operation_id, names);
+      } finally {
+        unwatch?.();
+        forwarder.close();
       }
     },
   );
@@ -269,7 +291,7 @@ export function registerAsyncTools(
     toolNames: names,
     tools: { continue: continueTool, cancel: cancelTool, list: listTool },
     registerTool(name, config, handler) {
-      return registerLongRunningTool(server, executor, ownerOf, names, name, config, handler);
+      return registerLongRunningTool(server, executor, ownerOf, names, forwarding, name, config, handler);
     },
   };
 }
@@ -309,6 +331,7 @@ function registerLongRunningTool<
   executor: Executor,
   ownerOf: OwnerResolver,
   names: ToolNames,
+  forwarding: ResolvedForwarding,
   name: string,
   config: LongRunningToolConfig<InputArgs, OutputArgs>,
   handler: LongRunningToolHandler<InputArgs>,
@@ -329,7 +352,7 @@ function registerLongRunningTool<
     const extra = (hasInput ? params[1] : params[0]) as ToolExtra;
     const args = hasInput ? params[0] : undefined;
     const owner = ownerOf(extra);
-    const forwarder = new ProgressForwarder(extra);
+    const forwarder = new ProgressForwarder(extra, forwarding);
     const run = async (context: OperationContext): Promise<CallToolResult> => {
       const toolContext: LongRunningContext = {
         get signal() {
@@ -338,10 +361,7 @@ function registerLongRunningTool<
         get operationId() {
           return context.operationId;
         },
-        progress: (current, total, message) => {
-          context.progress(current, total, message);
-          forwarder.send(current, total, message);
-        },
+        progress: context.progress,
         owner,
       };
       const answer = await (hasInput ? call(args, toolContext) : call(toolContext));
@@ -352,6 +372,7 @@ function registerLongRunningTool<
         type: name,
         owner,
         signal: extra.signal,
+        onProgress: (progress) => forwarder.send(progress),
         ...(timeout === undefined ? {} : { timeout }),
       });
       return result.status === 'running'
@@ -389,44 +410,4 @@ async function checkOutput(
   return errorToolResult(
     `Output validation error: Invalid structured content for tool ${name}: ${getParseErrorMessage(parsed.error)}`,
   );
-}
-
-/**
- * Sends `notifications/progress` for one request while it is live and carries a progressToken.
- * Values sent only ever increase (the MCP spec requires it); a failed send (the client went away)
- * stops further ones.
- */
-class ProgressForwarder {
-  readonly #extra: ToolExtra;
-  readonly #token: string | number | undefined;
-  #live: boolean;
-  #last = Number.NEGATIVE_INFINITY;
-
-  constructor(extra: ToolExtra) {
-    this.#extra = extra;
-    this.#token = extra._meta?.progressToken;
-    this.#live = this.#token !== undefined;
-  }
-
-  send(current: number, total: number | undefined, message: string | undefined): void {
-    if (!this.#live || this.#extra.signal.aborted || !(current > this.#last)) return;
-    this.#last = current;
-    this.#extra
-      .sendNotification({
-        method: 'notifications/progress',
-        params: {
-          progressToken: this.#token!,
-          progress: current,
-          ...(total === undefined ? {} : { total }),
-          ...(message === undefined ? {} : { message }),
-        },
-      })
-      .catch(() => {
-        this.#live = false;
-      });
-  }
-
-  close(): void {
-    this.#live = false;
-  }
 }
