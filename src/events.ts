@@ -55,6 +55,8 @@ export type ExecutorEvents = {
   failed: ErrorEvent;
   /** The operation was cancelled. */
   cancelled: ErrorEvent;
+  /** A finished operation's retention ended and its record was dropped. */
+  expired: OperationEvent;
   /** A handler of another event threw. */
   listenerError: ListenerErrorEvent;
 };

@@ -608,7 +608,14 @@ export class Executor {
   #sweep(): Promise<void> {
     this.#sweeping ??= (async () => {
       try {
-        await this.#store.sweep(Date.now());
+        const handlers = this.#emitter.all.get('expired');
+        await this.#store.sweep(
+          Date.now(),
+          handlers === undefined || handlers.length === 0
+            ? undefined
+            : (record) =>
+                this.#emitter.emit('expired', { operation: snapshotOf(record, record.id, Date.now()) }),
+        );
       } catch {
         // A failing sweep leaves expired records in place; reads still hide them (store contract).
       } finally {

@@ -24,6 +24,17 @@ export type {
 } from './events.js';
 export { type EventHandler, Executor } from './executor.js';
 export {
+  type AttachLoggerOptions,
+  atLeast,
+  attachLogger,
+  LIFECYCLE_EVENTS,
+  type LifecycleEvent,
+  type LogEntry,
+  type Logger,
+  type LogLevel,
+  logEntryOf,
+} from './logging.js';
+export {
   type CancelOptions,
   type ContinueOptions,
   DEFAULT_EXECUTOR_OPTIONS,

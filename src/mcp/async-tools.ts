@@ -12,12 +12,14 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/
 import { z } from 'zod';
 import {
   type Executor,
+  type LogLevel,
   type OperationContext,
   OperationNotFoundError,
   type OperationStatus,
   type ProgressReporter,
 } from '../index.js';
 import { checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+import { LogSink } from './log-sink.js';
 import { defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
 import {
   ProgressForwarder,
@@ -61,6 +63,19 @@ export interface AsyncToolsOptions {
   defaultWaitSeconds?: number | undefined;
   /** How progress is forwarded to clients: throttling and heartbeat. */
   progress?: ProgressForwardingOptions | undefined;
+  /**
+   * Also send the lifecycle of the caller's operations as MCP log messages
+   * (`notifications/message`), honouring the client's `logging/setLevel`. Off by default: the
+   * 2026-07-28 spec revision deprecates log notifications. `true` sends from `info` up.
+   * @defaultValue false
+   */
+  logging?:
+    | boolean
+    | {
+        /** The least severe level sent (before the client's own `logging/setLevel`). */
+        level?: LogLevel | undefined;
+      }
+    | undefined;
 }
 
 /** What a long-running tool's handler receives besides its arguments. */
@@ -159,9 +174,9 @@ export function registerAsyncTools(
   options?: AsyncToolsOptions,
 ): AsyncTools {
   const given = checkOptionsObject('options', options);
-  const ownerOf = (given.owner ?? defaultOwner) as OwnerResolver;
-  if (typeof ownerOf !== 'function') {
-    throw new TypeError(`Expected \`owner\` to be a function, got ${describeValue(ownerOf)}`);
+  const resolveOwner = (given.owner ?? defaultOwner) as OwnerResolver;
+  if (typeof resolveOwner !== 'function') {
+    throw new TypeError(`Expected \`owner\` to be a function, got ${describeValue(resolveOwner)}`);
   }
   const names = resolveToolNames(given.toolNames);
   const defaultWaitSeconds =
@@ -170,6 +185,20 @@ export function registerAsyncTools(
       : checkMilliseconds('defaultWaitSeconds', given.defaultWaitSeconds, MAX_WAIT_SECONDS, 'seconds');
   const forwarding = resolveForwarding(given.progress);
   const router = new ProgressRouter(executor);
+  const logging = given.logging;
+  if (
+    logging !== undefined &&
+    typeof logging !== 'boolean' &&
+    (logging === null || typeof logging !== 'object')
+  ) {
+    throw new TypeError(`Expected \`logging\` to be a boolean or { level }, got ${describeValue(logging)}`);
+  }
+  const logSink =
+    logging === undefined || logging === false
+      ? undefined
+      : new LogSink(server, executor, logging as true | { level?: LogLevel });
+  const ownerOf: OwnerResolver =
+    logSink === undefined ? resolveOwner : (extra) => logSink.seen(extra, resolveOwner(extra));
 
   const continueTool = server.registerTool(
     names.continue,

@@ -15,4 +15,5 @@ export {
   type ToolAnswer,
 } from './async-tools.js';
 export { ANONYMOUS_OWNER, defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
+export type { ProgressForwardingOptions } from './progress-forwarder.js';
 export { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';

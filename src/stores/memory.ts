@@ -95,7 +95,7 @@ export class MemoryStore implements OperationStore {
   }
 
   /** Drops expired records from the head of the expiry queue, yielding every half millisecond. */
-  async sweep(now: number): Promise<number> {
+  async sweep(now: number, onExpired?: (record: OperationRecord) => void): Promise<number> {
     let dropped = 0;
     let sliceStart = performance.now();
     for (
@@ -104,8 +104,10 @@ export class MemoryStore implements OperationStore {
       head = this.#expiring.peek()
     ) {
       this.#expiring.shift();
-      this.#delete(head);
-      dropped++;
+      if (this.#delete(head)) {
+        dropped++;
+        onExpired?.(head);
+      }
       if ((dropped & 255) === 0 && performance.now() - sliceStart > SWEEP_SLICE_MS) {
         await yieldToEventLoop();
         sliceStart = performance.now();
@@ -114,11 +116,12 @@ export class MemoryStore implements OperationStore {
     return dropped;
   }
 
-  #delete(record: OperationRecord): void {
+  #delete(record: OperationRecord): boolean {
     const records = this.#byOwner.get(record.owner);
-    if (records === undefined || !records.delete(record.id)) return;
+    if (records === undefined || !records.delete(record.id)) return false;
     this.#size--;
     if (records.size === 0) this.#byOwner.delete(record.owner);
+    return true;
   }
 }
 

@@ -116,10 +116,11 @@ export interface OperationStore {
 
   /**
    * Drops records whose `expiresAt` is at or before `now`, with work proportional to how many
-   * that is, yielding to the event loop so that no other call waits more than about 1 ms on it.
-   * Answers how many were dropped. Stores whose backend expires records by itself may do nothing.
+   * that is, yielding to the event loop so that no other call waits more than about 1 ms on it,
+   * and hands each dropped record to `onExpired` when given. Answers how many were dropped.
+   * Stores whose backend expires records by itself may do nothing.
    */
-  sweep(now: number): Awaitable<number>;
+  sweep(now: number, onExpired?: (record: OperationRecord) => void): Awaitable<number>;
 
   /** Releases connections and timers. The executor calls it from `stop()` only for a store it created. */
   close?(): Awaitable<void>;
