@@ -7,6 +7,7 @@ import {
   OperationNotFoundError,
   TooManyOperationsError,
 } from './errors.js';
+import { type DurationEstimate, DurationStats } from './estimates.js';
 import type { ExecutorEvents } from './events.js';
 import { newOperationId } from './ids.js';
 import { LiveOperation } from './operation.js';
@@ -22,7 +23,7 @@ import {
   resolveExecutorOptions,
 } from './options.js';
 import { createProgressReporter, type ProgressReporter } from './progress.js';
-import { resultOf, snapshotOf } from './results.js';
+import { formatDuration, resultOf, snapshotOf } from './results.js';
 import { MemoryStore } from './stores/memory.js';
 import type { Awaitable, OperationRecord, OperationStore } from './stores/store.js';
 import type {
@@ -51,6 +52,8 @@ import { Waiter } from './waiter.js';
 const mitt = mittImport as unknown as typeof mittImport.default;
 
 const DEFAULT_TYPE = 'operation';
+/** Completed runs of a type needed before `background: 'auto'` trusts their median. */
+const MIN_RUNS_FOR_AUTO = 3;
 const RESOLVED = Promise.resolve();
 const STATUSES: ReadonlySet<unknown> = new Set<OperationStatus>([
   'running',
@@ -91,6 +94,7 @@ export class Executor {
   readonly #handlers: Array<{ type: keyof ExecutorEvents; handler: unknown; safe: (event: never) => void }> =
     [];
   readonly #cleanupTimer: NodeJS.Timeout;
+  readonly #durations = new DurationStats();
   #sweeping: Promise<void> | undefined = undefined;
   #stopped: Promise<void> | undefined = undefined;
 
@@ -120,6 +124,7 @@ export class Executor {
     let signal: AbortSignal | undefined;
     let cancelOnAbort: boolean | undefined;
     let onProgress: unknown;
+    let backgroundReason: string | undefined;
     try {
       if (typeof fn !== 'function') {
         throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`);
@@ -134,6 +139,17 @@ export class Executor {
       if (onProgress !== undefined && typeof onProgress !== 'function') {
         throw new TypeError(`Expected \`onProgress\` to be a function, got ${describeValue(onProgress)}`);
       }
+      if (o.background !== undefined && o.background !== 'auto') {
+        throw new TypeError(`Expected \`background\` to be "auto", got ${describeValue(o.background)}`);
+      }
+      const estimateMs =
+        o.estimateMs === undefined
+          ? undefined
+          : checkMilliseconds('estimateMs', o.estimateMs, Number.MAX_SAFE_INTEGER);
+      if (o.background === 'auto' && wait > 0) {
+        backgroundReason = this.#outlivesWait(type, estimateMs, wait);
+        if (backgroundReason !== undefined) wait = 0;
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -143,6 +159,7 @@ export class Executor {
 
     const op = new LiveOperation(type, owner, Date.now());
     if (onProgress !== undefined) op.onProgress = onProgress as (progress: Progress) => void;
+    op.backgroundReason = backgroundReason;
     this.#track(op);
     this.#unregistered++;
     this.#emit('created', () => ({ operation: this.#snapshot(op) }));
@@ -229,11 +246,12 @@ export class Executor {
 
     const record = await this.#store.get(id, owner);
     if (record === undefined) throw new OperationNotFoundError(id);
-    if (record.status !== 'running' || wait === 0) return resultOf(record, id, Date.now());
+    const expectedMs = this.#expectedMs(record.type);
+    if (record.status !== 'running' || wait === 0) return resultOf(record, id, Date.now(), { expectedMs });
     // Running, but not in this process: another executor sharing the store runs it. This store
     // offers no change feed, so the record is read again when the wait is over.
     await this.#waitRemote(wait, signal);
-    return resultOf((await this.#store.get(id, owner)) ?? record, id, Date.now());
+    return resultOf((await this.#store.get(id, owner)) ?? record, id, Date.now(), { expectedMs });
   }
 
   /**
@@ -277,9 +295,8 @@ export class Executor {
     const id = checkOperationId(operationId);
     const owner = checkOptionalString('owner', checkOptionsObject('options', options).owner);
     const op = this.#live.get(id);
-    if (op !== undefined) return op.owner === owner ? snapshotOf(op, id, Date.now()) : undefined;
-    const record = await this.#store.get(id, owner);
-    return record === undefined ? undefined : snapshotOf(record, id, Date.now());
+    const state = op !== undefined ? (op.owner === owner ? op : undefined) : await this.#store.get(id, owner);
+    return state === undefined ? undefined : snapshotOf(state, id, Date.now(), this.#expectedMs(state.type));
   }
 
   /**
@@ -301,7 +318,19 @@ export class Executor {
     const limit = o.limit === undefined ? DEFAULT_LIST_LIMIT : checkCount('limit', o.limit, 0);
     const records = await this.#store.list({ owner, status, type, limit });
     const now = Date.now();
-    return records.map((record) => snapshotOf(this.#live.get(record.id) ?? record, record.id, now));
+    return records.map((record) =>
+      snapshotOf(this.#live.get(record.id) ?? record, record.id, now, this.#expectedMs(record.type)),
+    );
+  }
+
+  /**
+   * How long operations of each type took in their recent completed runs (count, median, p90):
+   * what `background: 'auto'` and the ETA go by. Pass a type for that one only.
+   */
+  estimates(type?: string): DurationEstimate[] {
+    if (type === undefined) return this.#durations.all();
+    const estimate = this.#durations.estimate(type);
+    return estimate === undefined ? [] : [estimate];
   }
 
   /**
@@ -400,7 +429,29 @@ export class Executor {
   }
 
   #resultOf<T>(op: LiveOperation): OperationResult<T> {
-    return resultOf<T>(op, op.registered ? op.id : undefined, op.status === 'running' ? Date.now() : 0);
+    if (op.status !== 'running') return resultOf<T>(op, op.registered ? op.id : undefined, 0);
+    return resultOf<T>(op, op.id, Date.now(), {
+      expectedMs: this.#expectedMs(op.type),
+      backgroundReason: op.backgroundReason,
+    });
+  }
+
+  /** The learned median of the type, once there are enough runs to trust it. */
+  #expectedMs(type: string): number | undefined {
+    const learned = this.#durations.estimate(type);
+    return learned !== undefined && learned.count >= MIN_RUNS_FOR_AUTO ? learned.p50Ms : undefined;
+  }
+
+  /** Why an operation will outlive `wait` (so `background: 'auto'` answers at once), or `undefined`. */
+  #outlivesWait(type: string, estimateMs: number | undefined, wait: number): string | undefined {
+    if (estimateMs !== undefined) {
+      if (estimateMs <= wait) return undefined;
+      return `expected to take about ${formatDuration(estimateMs)} (the caller's estimate), longer than the ${formatDuration(wait)} wait`;
+    }
+    const expected = this.#expectedMs(type);
+    if (expected === undefined || expected <= wait) return undefined;
+    const runs = this.#durations.estimate(type)!.count;
+    return `expected to take about ${formatDuration(expected)} (the median of the last ${runs} "${type}" runs), longer than the ${formatDuration(wait)} wait`;
   }
 
   /** Snapshot for an event: names the operation even if it was never registered. */
@@ -486,6 +537,7 @@ export class Executor {
     const now = Date.now();
     if (!op.settle(status, value, now)) return undefined;
     this.#untrack(op);
+    if (status === 'completed') this.#durations.record(op.type, now - op.startedAt);
     if (status === 'cancelled' || value instanceof OperationLifetimeError) op.abort(value as Error);
     if (!op.registered) {
       this.#unregistered--;

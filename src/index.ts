@@ -14,6 +14,7 @@ export {
   OperationNotFoundError,
   TooManyOperationsError,
 } from './errors.js';
+export type { DurationEstimate } from './estimates.js';
 export type {
   CompletedEvent,
   ErrorEvent,

@@ -32,6 +32,8 @@ export class LiveOperation implements OperationState {
   registered = false;
   /** The store's insert of this operation's record, when it answered with a promise. */
   registration: PromiseLike<void> | undefined = undefined;
+  /** Why `background: 'auto'` sent it to the background at once, if it did. */
+  backgroundReason: string | undefined = undefined;
   /** The `onProgress` given to `execute()`. */
   onProgress: ((progress: Progress) => void) | undefined = undefined;
   /** Fires `maxLifetime` after the start, once registered. */

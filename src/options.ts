@@ -111,6 +111,17 @@ export interface ExecuteOptions {
    */
   signal?: AbortSignal | undefined;
   /**
+   * `'auto'`: when this operation is expected to outlive the wait (by `estimateMs`, or else by the
+   * median of at least 3 recent completed runs of its `type`), answer `running` at once rather
+   * than hold the caller for the whole wait; the answer's `backgroundReason` says why.
+   */
+  background?: 'auto' | undefined;
+  /**
+   * The caller's estimate of how long this run will take, in milliseconds (from the input's
+   * size, an item count...): used by `background: 'auto'` in place of the learned median.
+   */
+  estimateMs?: number | undefined;
+  /**
    * Cancel the operation, not just the wait, when `signal` aborts.
    * @defaultValue false
    */

@@ -9,10 +9,19 @@ import type { OperationResult, OperationSnapshot, Progress } from './types.js';
  * never handed an id (it finished inside execute()'s wait and is not retained). `now` is only read
  * for a running operation.
  */
+/** What the executor knows besides an operation's own state. */
+export interface ResultContext {
+  /** How long operations of this type usually take (the learned median), for the ETA. */
+  readonly expectedMs?: number | undefined;
+  /** Why `execute()` sent it to the background at once. */
+  readonly backgroundReason?: string | undefined;
+}
+
 export function resultOf<T>(
   state: OperationState,
   operationId: string | undefined,
   now: number,
+  context: ResultContext = {},
 ): OperationResult<T> {
   const operationType = state.type;
   switch (state.status) {
@@ -24,21 +33,31 @@ export function resultOf<T>(
       return { status: 'cancelled', operationId, operationType, error: state.error! };
     case 'running': {
       const elapsedMs = now - state.startedAt;
+      const etaMs = etaOf(state, now, context.expectedMs);
+      let message = runningMessage(operationId!, operationType, elapsedMs, state.progress, etaMs);
+      if (context.backgroundReason !== undefined)
+        message += ` Sent to the background at once: ${context.backgroundReason}.`;
       return {
         status: 'running',
         operationId: operationId!,
         operationType,
-        message: runningMessage(operationId!, operationType, elapsedMs, state.progress, etaOf(state, now)),
+        message,
         elapsedMs,
         progress: state.progress,
-        etaMs: etaOf(state, now),
+        etaMs,
+        backgroundReason: context.backgroundReason,
       };
     }
   }
 }
 
 /** A snapshot of an operation that has an id. */
-export function snapshotOf(state: OperationState, id: string, now: number): OperationSnapshot {
+export function snapshotOf(
+  state: OperationState,
+  id: string,
+  now: number,
+  expectedMs?: number | undefined,
+): OperationSnapshot {
   return {
     id,
     type: state.type,
@@ -49,21 +68,24 @@ export function snapshotOf(state: OperationState, id: string, now: number): Oper
     finishedAt: state.finishedAt,
     elapsedMs: (state.finishedAt ?? now) - state.startedAt,
     progress: state.progress,
-    etaMs: state.status === 'running' ? etaOf(state, now) : undefined,
+    etaMs: state.status === 'running' ? etaOf(state, now, expectedMs) : undefined,
     error: state.error,
   };
 }
 
 /**
- * Milliseconds still to go at the pace of the progress so far: the rate from the start to the last
- * report, less the time since that report. `undefined` until there is a rate to go by.
+ * Milliseconds still to go: at the pace of the progress so far (the rate from the start to the
+ * last report, less the time since that report), else from how long such operations usually take
+ * (`expectedMs`), else `undefined`.
  */
-export function etaOf(state: OperationState, now: number): number | undefined {
+export function etaOf(state: OperationState, now: number, expectedMs?: number): number | undefined {
+  const fallback =
+    expectedMs === undefined ? undefined : Math.max(0, Math.round(expectedMs - (now - state.startedAt)));
   const progress = state.progress;
-  if (progress === undefined || progress.total === undefined || !(progress.current > 0)) return undefined;
+  if (progress === undefined || progress.total === undefined || !(progress.current > 0)) return fallback;
   if (progress.current >= progress.total) return 0;
   const spent = progress.updatedAt - state.startedAt;
-  if (!(spent > 0)) return undefined;
+  if (!(spent > 0)) return fallback;
   const remaining =
     (spent * (progress.total - progress.current)) / progress.current - (now - progress.updatedAt);
   return Math.max(0, Math.round(remaining));

@@ -97,10 +97,16 @@ export interface RunningResult extends ResultBase {
   /** The latest progress, if any was reported. */
   readonly progress: Progress | undefined;
   /**
-   * Milliseconds still to go, extrapolated from the pace of the progress reported so far; known
-   * once the work reported a `current` above 0 out of a `total`.
+   * Milliseconds still to go, extrapolated from the pace of the progress reported so far (once
+   * the work reported a `current` above 0 out of a `total`), else from how long the type's recent
+   * runs took.
    */
   readonly etaMs: number | undefined;
+  /**
+   * Set on `execute()`'s answer when `background: 'auto'` sent the work to the background at
+   * once: why (how long it is expected to take, by whose estimate, against the wait).
+   */
+  readonly backgroundReason: string | undefined;
 }
 
 /** What `execute()` and `continue()` answer, discriminated on `status`. */

@@ -127,6 +127,18 @@ export interface LongRunningToolConfig<
    * @defaultValue the executor's `defaultTimeout`
    */
   timeout?: number | undefined;
+  /**
+   * `'auto'`: a call expected to outlive the wait (by `estimate`, else by the median of the tool's
+   * recent runs) answers "running" at once instead of holding the client for the whole wait,
+   * saying why.
+   */
+  background?: 'auto' | undefined;
+  /**
+   * The tool author's prior for `background: 'auto'`: how long a call with these arguments will
+   * take, in milliseconds (from an input size, an item count...), or `undefined` to go by the
+   * learned median.
+   */
+  estimate?: ((args: never) => number | undefined) | undefined;
 }
 
 /** The generic operation tools on a server, and the way to register long-running tools. */
@@ -365,11 +377,17 @@ function registerLongRunningTool<
   config: LongRunningToolConfig<InputArgs, OutputArgs>,
   handler: LongRunningToolHandler<InputArgs>,
 ): RegisteredTool {
-  const { timeout, ...toolConfig } = checkOptionsObject('config', config) as LongRunningToolConfig<
-    InputArgs,
-    OutputArgs
-  >;
+  const { timeout, background, estimate, ...toolConfig } = checkOptionsObject(
+    'config',
+    config,
+  ) as LongRunningToolConfig<InputArgs, OutputArgs>;
   if (timeout !== undefined) checkMilliseconds('timeout', timeout, Number.MAX_SAFE_INTEGER);
+  if (background !== undefined && background !== 'auto') {
+    throw new TypeError(`Expected \`background\` to be "auto", got ${describeValue(background)}`);
+  }
+  if (estimate !== undefined && typeof estimate !== 'function') {
+    throw new TypeError(`Expected \`estimate\` to be a function, got ${describeValue(estimate)}`);
+  }
   if (typeof handler !== 'function') {
     throw new TypeError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`);
   }
@@ -402,6 +420,7 @@ function registerLongRunningTool<
         owner,
         signal: extra.signal,
         onProgress: (progress) => forwarder.send(progress),
+        ...(background === undefined ? {} : { background, estimateMs: estimateOf(estimate, args) }),
         ...(timeout === undefined ? {} : { timeout }),
       });
       return result.status === 'running'
@@ -416,6 +435,20 @@ function registerLongRunningTool<
     }
   };
   return server.registerTool(name, toolConfig as never, callback as never);
+}
+
+/** The tool's estimate for these arguments; a hook that throws or answers nonsense counts as none. */
+function estimateOf(
+  estimate: ((args: never) => number | undefined) | undefined,
+  args: unknown,
+): number | undefined {
+  if (estimate === undefined) return undefined;
+  try {
+    const ms = estimate(args as never);
+    return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -34,6 +34,8 @@ export interface RunningState {
   readonly operation_type: string;
   /** Milliseconds since it started. */
   readonly elapsed_ms: number;
+  /** Milliseconds still to go, when progress or past runs allow an estimate. */
+  readonly eta_ms?: number;
   /** The latest progress the work reported. */
   readonly progress?: {
     /** Work done, in the unit of `total`. */
@@ -81,10 +83,15 @@ export function runningToolResult(
     operation_type: result.operationType,
     elapsed_ms: Math.round(result.elapsedMs),
     ...(result.progress === undefined ? {} : { progress: progressJson(result.progress) }),
+    ...(result.etaMs === undefined ? {} : { eta_ms: result.etaMs }),
     message: result.message,
   };
   const text =
-    `The operation is still running (${result.operationType}, ${formatDuration(result.elapsedMs)} elapsed${progressText(result.progress)}). ` +
+    `The operation is still running (${result.operationType}, ${formatDuration(result.elapsedMs)} elapsed${progressText(result.progress)}` +
+    `${result.etaMs === undefined ? '' : `, about ${formatDuration(result.etaMs)} to go`}). ` +
+    (result.backgroundReason === undefined
+      ? ''
+      : `It went to the background at once: ${result.backgroundReason}. `) +
     `This is not a failure: the work goes on in the background. Call \`${names.continue}\` with ` +
     `operation_id "${result.operationId}" to wait for its result; call \`${names.cancel}\` with the same id to stop it.`;
   const answer: CallToolResult = {
