@@ -11,6 +11,7 @@ const figures: [string, ...string[]][] = [
   ['heap.ts', '1000000'],
   ['retention-stall.ts', '1000000'],
   ['throughput.ts'],
+  ['worker-responsiveness.ts'],
   ['e2e.ts'],
 ];
 

@@ -8,6 +8,7 @@ import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol
 import { bearerNameAuthenticator, serveHttp } from '../../example/http-server.js';
 import { Executor } from '../../src/index.js';
 import { type AsyncToolsOptions, OPERATION_META_KEY, type RunningState } from '../../src/mcp/index.js';
+import { WorkerPool } from '../../src/workers/index.js';
 import { createTestServer } from '../fixtures/test-server.js';
 
 export type TransportKind = 'stdio' | 'http-stateful' | 'http-stateless';
@@ -50,8 +51,9 @@ export async function startTestServer(
     };
   }
   const executor = new Executor({ maxWait });
+  const pool = new WorkerPool({ maxThreads: 1 });
   const http = await serveHttp({
-    createServer: () => createTestServer(executor, toolsOptions),
+    createServer: () => createTestServer(executor, toolsOptions, pool),
     stateless: kind === 'http-stateless',
     authenticate: bearerNameAuthenticator,
   });
@@ -65,6 +67,7 @@ export async function startTestServer(
     async close() {
       await Promise.all(clients.map((client) => client.close()));
       await executor.stop();
+      await pool.close();
       await http.close();
     },
   };
