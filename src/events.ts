@@ -57,6 +57,8 @@ export type ExecutorEvents = {
   cancelled: ErrorEvent;
   /** A finished operation's retention ended and its record was dropped. */
   expired: OperationEvent;
+  /** A finished operation was dropped before its retention ended, to make room (`whenFull: 'evict-oldest'`). */
+  evicted: OperationEvent;
   /** A handler of another event threw. */
   listenerError: ListenerErrorEvent;
 };

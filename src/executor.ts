@@ -419,13 +419,23 @@ export class Executor {
     op.nextRunning = undefined;
   }
 
-  /** At `maxOperations`: sweep expired records once, then try again or refuse. */
+  /** At `maxOperations`: sweep expired records, evict if allowed, then try again or refuse. */
   async #executeWhenRoom<T>(fn: OperationFunction<T>, options?: ExecuteOptions): Promise<OperationResult<T>> {
     await this.#sweep();
-    if (this.#unregistered + this.#store.size >= this.options.maxOperations) {
+    if (this.#unregistered + this.#store.size >= this.options.maxOperations && !(await this.#evictOne())) {
       throw new TooManyOperationsError(this.options.maxOperations);
     }
     return this.execute(fn, options);
+  }
+
+  /** With `whenFull: 'evict-oldest'`, drops the oldest finished operation; answers whether it did. */
+  async #evictOne(): Promise<boolean> {
+    if (this.options.whenFull !== 'evict-oldest' || this.#store.evictOldestFinished === undefined)
+      return false;
+    const evicted = await this.#store.evictOldestFinished();
+    if (evicted === undefined) return false;
+    this.#emit('evicted', () => ({ operation: snapshotOf(evicted, evicted.id, Date.now()) }));
+    return true;
   }
 
   #resultOf<T>(op: LiveOperation): OperationResult<T> {

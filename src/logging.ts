@@ -49,6 +49,7 @@ const EVENT_LEVEL: Record<LifecycleEvent, LogLevel> = {
   failed: 'warn',
   cancelled: 'info',
   expired: 'debug',
+  evicted: 'info',
 };
 /** The lifecycle events, in the order an operation meets them. */
 export const LIFECYCLE_EVENTS = Object.keys(EVENT_LEVEL) as readonly LifecycleEvent[];
@@ -78,6 +79,9 @@ export function logEntryOf<K extends LifecycleEvent>(event: K, payload: Executor
       break;
     case 'expired':
       message = `${name} expired: its ${operation.status} result is no longer kept`;
+      break;
+    case 'evicted':
+      message = `${name} evicted to make room: its ${operation.status} result is no longer kept`;
       break;
     default:
       message = `${name} ${event}`;

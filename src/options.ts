@@ -53,6 +53,13 @@ export interface ExecutorOptions {
    */
   maxOperations?: number | undefined;
   /**
+   * What `execute()` does at `maxOperations`, once expired records are swept: `'reject'` with a
+   * {@link TooManyOperationsError}, or `'evict-oldest'`: drop the finished operation that finished
+   * longest ago (emitting `evicted`) to make room. Running operations are never evicted.
+   * @defaultValue "reject"
+   */
+  whenFull?: 'reject' | 'evict-oldest' | undefined;
+  /**
    * Where operation records live.
    * @defaultValue a new {@link MemoryStore}, closed by `stop()`
    */
@@ -61,6 +68,8 @@ export interface ExecutorOptions {
 
 /** {@link ExecutorOptions} with every default applied and validated. */
 export interface ResolvedExecutorOptions {
+  /** See {@link ExecutorOptions.whenFull}. */
+  readonly whenFull: 'reject' | 'evict-oldest';
   /** See {@link ExecutorOptions.defaultTimeout}. */
   readonly defaultTimeout: number;
   /** See {@link ExecutorOptions.maxLifetime}. */
@@ -77,6 +86,7 @@ export interface ResolvedExecutorOptions {
 
 /** The defaults of {@link ExecutorOptions}. */
 export const DEFAULT_EXECUTOR_OPTIONS: ResolvedExecutorOptions = Object.freeze({
+  whenFull: 'reject',
   defaultTimeout: 15_000,
   maxLifetime: 600_000,
   retentionPeriod: 300_000,
@@ -216,6 +226,12 @@ export function resolveExecutorOptions(
     );
   }
   const maxOperations = checkCount('maxOperations', pick('maxOperations'), 1, true);
+  const whenFull = pick('whenFull');
+  if (whenFull !== 'reject' && whenFull !== 'evict-oldest') {
+    throw new TypeError(
+      `Expected \`whenFull\` to be "reject" or "evict-oldest", got ${describeValue(whenFull)}`,
+    );
+  }
 
   const store = given.store;
   if (store !== undefined && !isStore(store)) {
@@ -224,6 +240,7 @@ export function resolveExecutorOptions(
     );
   }
   return {
+    whenFull,
     defaultTimeout,
     maxLifetime,
     retentionPeriod,

@@ -39,3 +39,28 @@ describe('maxOperations backpressure', () => {
     await expect(executor.execute(() => 2)).rejects.toBeInstanceOf(TooManyOperationsError);
   });
 });
+
+describe("whenFull: 'evict-oldest'", () => {
+  it('makes room by dropping the operation that finished longest ago, and says so with an evicted event', async () => {
+    executor = new Executor({ maxOperations: 2, whenFull: 'evict-oldest' });
+    const evicted: string[] = [];
+    executor.on('evicted', (event) => evicted.push(event.operation.id));
+    const ids: string[] = [];
+    for (const value of ['first', 'second']) {
+      const r = expectStatus(await executor.execute(async () => value, { timeout: 0 }), 'running');
+      await executor.continue(r.operationId, 1000);
+      ids.push(r.operationId);
+    }
+    expect(expectStatus(await executor.execute(() => 'third'), 'completed').result).toBe('third');
+    expect(evicted).toEqual([ids[0]]);
+    expect(await executor.get(ids[0]!)).toBeUndefined();
+    expect((await executor.get(ids[1]!))?.status).toBe('completed');
+  });
+
+  it('never evicts a running operation: with nothing finished to drop it still refuses', async () => {
+    executor = new Executor({ maxOperations: 1, whenFull: 'evict-oldest' });
+    const running = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
+    await expect(executor.execute(() => 'x')).rejects.toBeInstanceOf(TooManyOperationsError);
+    expect((await executor.get(running.operationId))?.status).toBe('running');
+  });
+});

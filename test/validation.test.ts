@@ -30,6 +30,7 @@ describe('Executor options', () => {
     ],
     ['maxOperations', 1.5, RangeError, /`maxOperations`.*got `1.5`/],
     ['maxOperations', '10', TypeError, /`maxOperations`.*got `"10"` \(string\)/],
+    ['whenFull', 'evict', TypeError, /`whenFull` to be "reject" or "evict-oldest", got `"evict"`/],
     ['store', {}, TypeError, /`store` to implement OperationStore.*got `\[object Object\]` \(object\)/],
   ])('%s = %o is refused', (name, value, kind, message) => {
     const create = () => new Executor({ [name]: value } as never);
@@ -61,6 +62,7 @@ describe('Executor options', () => {
       maxOperations: Number.POSITIVE_INFINITY,
     });
     expect(executor.options).toEqual({
+      whenFull: 'reject',
       defaultTimeout: 15_000,
       maxLifetime: Number.POSITIVE_INFINITY,
       retentionPeriod: 300_000,

@@ -116,6 +116,14 @@ export class MemoryStore implements OperationStore {
     return dropped;
   }
 
+  /** Drops the oldest finished record (the head of the expiry queue) and answers it. */
+  evictOldestFinished(): OperationRecord | undefined {
+    for (let head = this.#expiring.shift(); head !== undefined; head = this.#expiring.shift()) {
+      if (this.#delete(head)) return head;
+    }
+    return undefined;
+  }
+
   #delete(record: OperationRecord): boolean {
     const records = this.#byOwner.get(record.owner);
     if (records === undefined || !records.delete(record.id)) return false;

@@ -122,6 +122,13 @@ export interface OperationStore {
    */
   sweep(now: number, onExpired?: (record: OperationRecord) => void): Awaitable<number>;
 
+  /**
+   * Drops the finished record that finished longest ago, before its retention ends, and answers
+   * it; `undefined` when no finished record is held. Used by the executor's
+   * `whenFull: 'evict-oldest'`; a store without it cannot evict.
+   */
+  evictOldestFinished?(): Awaitable<OperationRecord | undefined>;
+
   /** Releases connections and timers. The executor calls it from `stop()` only for a store it created. */
   close?(): Awaitable<void>;
 }
