@@ -12,7 +12,9 @@ export type McpAsyncErrorCode =
   | 'OPERATION_LIFETIME_EXCEEDED'
   | 'NON_ERROR_THROWN'
   | 'TOO_MANY_OPERATIONS'
-  | 'EXECUTOR_STOPPED';
+  | 'EXECUTOR_STOPPED'
+  | 'OPERATION_INTERRUPTED'
+  | 'RESULT_NOT_STORABLE';
 
 /** Base class of every error raised or reported by mcp-async. */
 export class McpAsyncError extends Error {
@@ -116,6 +118,34 @@ export class TooManyOperationsError extends McpAsyncError {
 export class ExecutorStoppedError extends McpAsyncError {
   constructor() {
     super('EXECUTOR_STOPPED', 'The executor has been stopped');
+  }
+}
+
+/**
+ * The operation was running when the process that ran it stopped without finishing it (a crash, a
+ * kill): a durable store reports it so on the next start, rather than "running" forever.
+ */
+export class OperationInterruptedError extends McpAsyncError {
+  constructor() {
+    super(
+      'OPERATION_INTERRUPTED',
+      'Operation interrupted by restart: the process running it stopped before it finished',
+    );
+  }
+}
+
+/**
+ * The operation's result cannot be kept by the store (it is not JSON-serialisable, or it is larger
+ * than the store allows), so the operation is failed with this instead of losing the result later.
+ */
+export class ResultNotStorableError extends McpAsyncError {
+  /** What is wrong with the result. */
+  readonly reason: string;
+
+  /** @param reason - what is wrong with the result */
+  constructor(reason: string) {
+    super('RESULT_NOT_STORABLE', `The operation's result cannot be stored: ${reason}`);
+    this.reason = reason;
   }
 }
 

@@ -10,8 +10,10 @@ export {
   type McpAsyncErrorCode,
   NonErrorThrownError,
   OperationCancelledError,
+  OperationInterruptedError,
   OperationLifetimeError,
   OperationNotFoundError,
+  ResultNotStorableError,
   TooManyOperationsError,
 } from './errors.js';
 export type { DurationEstimate } from './estimates.js';
@@ -48,6 +50,13 @@ export {
 } from './options.js';
 export type { ProgressReporter } from './progress.js';
 export { MemoryStore } from './stores/memory.js';
+export {
+  deserializeError,
+  deserializeResult,
+  type SerializedResult,
+  serializeError,
+  serializeResult,
+} from './stores/serialization.js';
 export type {
   Awaitable,
   OperationRecord,

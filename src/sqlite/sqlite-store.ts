@@ -1,0 +1,281 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { OperationInterruptedError } from '../errors.js';
+import {
+  deserializeError,
+  deserializeResult,
+  serializeError,
+  serializeResult,
+} from '../stores/serialization.js';
+import type { OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from '../stores/store.js';
+import type { OperationStatus, Progress } from '../types.js';
+import { checkCount, checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file (created if missing), or `':memory:'`. */
+  path: string;
+  /**
+   * How long operations found interrupted at start-up stay readable, in milliseconds. Give it the
+   * executor's `retentionPeriod`.
+   * @defaultValue 300_000
+   */
+  retentionPeriod?: number | undefined;
+  /**
+   * The largest result kept, in bytes of JSON; a larger one fails its operation with a
+   * `ResultNotStorableError`.
+   * @defaultValue 1_048_576 (1 MiB)
+   */
+  maxResultBytes?: number | undefined;
+  /**
+   * The table's name, so that several apps can share one file.
+   * @defaultValue "mcp_async_operations"
+   */
+  table?: string | undefined;
+}
+
+interface Row {
+  id: string;
+  owner: string | null;
+  type: string;
+  status: OperationStatus;
+  created_at: number;
+  started_at: number;
+  finished_at: number | null;
+  expires_at: number | null;
+  result: string | null;
+  error: string | null;
+  progress: string | null;
+}
+
+/** Rows deleted per transaction during a sweep, between yields to the event loop. */
+const SWEEP_BATCH = 256;
+
+/**
+ * A durable store for one process: operation records in a SQLite file (WAL mode), so that finished
+ * results survive a restart and are served until retention drops them. Operations that were running
+ * when the process died are reported, on the next start, as failed with an
+ * {@link OperationInterruptedError}: never "running" forever, never "not found" within retention.
+ *
+ * Results and errors are stored as JSON; a result JSON cannot keep (a BigInt, a cycle, a function)
+ * or over `maxResultBytes` fails its operation with a `ResultNotStorableError` at once. Retention
+ * goes through an index on the expiry time. One process uses a file at a time: on opening, every
+ * operation left running in it is taken to be interrupted.
+ */
+export class SqliteStore implements OperationStore {
+  readonly #db: Database.Database;
+  readonly #maxResultBytes: number;
+  readonly #statements: ReturnType<typeof prepare>;
+  #size: number;
+
+  /** @param options - see {@link SqliteStoreOptions} */
+  constructor(options: SqliteStoreOptions) {
+    const o = checkOptionsObject('options', options);
+    if (typeof o.path !== 'string' || o.path.length === 0) {
+      throw new TypeError(`Expected \`path\` to be a file path or ":memory:", got ${describeValue(o.path)}`);
+    }
+    const table = o.table ?? 'mcp_async_operations';
+    if (typeof table !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) {
+      throw new TypeError(
+        `Expected \`table\` to be a SQL identifier (letters, digits, _), got ${describeValue(table)}`,
+      );
+    }
+    const retentionPeriod = checkMilliseconds(
+      'retentionPeriod',
+      o.retentionPeriod ?? 300_000,
+      Number.MAX_SAFE_INTEGER,
+    );
+    this.#maxResultBytes = checkCount('maxResultBytes', o.maxResultBytes ?? 1_048_576, 1);
+
+    this.#db = new Database(o.path);
+    this.#db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives the process being killed (not a power cut).
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS ${table} (
+        id TEXT PRIMARY KEY,
+        owner TEXT,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        expires_at INTEGER,
+        result TEXT,
+        error TEXT,
+        progress TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS ${table}_expiry ON ${table} (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS ${table}_owner ON ${table} (owner, created_at);
+      CREATE INDEX IF NOT EXISTS ${table}_running ON ${table} (id) WHERE status = 'running';
+    `);
+    this.#statements = prepare(this.#db, table);
+    const now = Date.now();
+    this.#statements.interrupt.run(
+      serializeError(new OperationInterruptedError()),
+      now,
+      now + retentionPeriod,
+    );
+    this.#size = (this.#statements.count.get() as { n: number }).n;
+  }
+
+  /** Records held, running and retained (expired ones not yet swept included). */
+  get size(): number {
+    return this.#size;
+  }
+
+  insert(record: OperationRecord): void {
+    this.#statements.insert.run({
+      id: record.id,
+      owner: record.owner ?? null,
+      type: record.type,
+      status: record.status,
+      created_at: record.createdAt,
+      started_at: record.startedAt,
+      progress: record.progress === undefined ? null : JSON.stringify(record.progress),
+    });
+    this.#size++;
+  }
+
+  get(id: string, owner: string | undefined): OperationRecord | undefined {
+    const row = this.#statements.get.get(id, owner ?? null, Date.now()) as Row | undefined;
+    return row === undefined ? undefined : recordOf(row);
+  }
+
+  setProgress(id: string, owner: string | undefined, progress: Progress): void {
+    this.#statements.progress.run(JSON.stringify(progress), id, owner ?? null);
+  }
+
+  /**
+   * Makes a running record terminal, once. A completed result that cannot be stored makes the
+   * record failed with a `ResultNotStorableError` instead, and that record is answered: the
+   * executor then takes on that outcome.
+   */
+  finish(id: string, owner: string | undefined, update: TerminalUpdate): OperationRecord | undefined {
+    let status = update.status;
+    let result: string | null = null;
+    let refusal: Error | undefined;
+    let error = update.error === undefined ? null : serializeError(update.error);
+    if (status === 'completed') {
+      const stored = serializeResult(update.result, this.#maxResultBytes);
+      if ('error' in stored) {
+        status = 'failed';
+        refusal = stored.error;
+        error = serializeError(refusal);
+      } else result = stored.json;
+    }
+    const changed = this.#statements.finish.run({
+      id,
+      owner: owner ?? null,
+      status,
+      finished_at: update.finishedAt,
+      expires_at: update.expiresAt,
+      result,
+      error,
+    }).changes;
+    // Unchanged: unknown, or already terminal (the first terminal state stays).
+    const row = this.#statements.getAny.get(id, owner ?? null) as Row | undefined;
+    if (row === undefined) return undefined;
+    const record = recordOf(row);
+    if (changed !== 1) return record;
+    // What this call stored, as the caller's own objects rather than JSON copies of them.
+    if (refusal !== undefined) return { ...record, error: refusal };
+    return status === 'completed' ? { ...record, result: update.result } : { ...record, error: update.error };
+  }
+
+  list(filter: RecordFilter): OperationRecord[] {
+    const rows = this.#statements.list.all({
+      owner: filter.owner ?? null,
+      now: Date.now(),
+      status: filter.status ?? null,
+      type: filter.type ?? null,
+      limit: filter.limit,
+    }) as Row[];
+    return rows.map(recordOf);
+  }
+
+  /** Deletes expired records in batches through the expiry index, yielding between batches. */
+  async sweep(now: number, onExpired?: (record: OperationRecord) => void): Promise<number> {
+    let dropped = 0;
+    for (;;) {
+      const rows = this.#statements.expired.all(now, SWEEP_BATCH) as Row[];
+      if (rows.length === 0) return dropped;
+      this.#statements.deleteMany(rows.map((row) => row.id));
+      dropped += rows.length;
+      this.#size -= rows.length;
+      if (onExpired !== undefined) for (const row of rows) onExpired(recordOf(row));
+      if (rows.length < SWEEP_BATCH) return dropped;
+      await yieldToEventLoop();
+    }
+  }
+
+  evictOldestFinished(): OperationRecord | undefined {
+    const row = this.#statements.oldestFinished.get() as Row | undefined;
+    if (row === undefined) return undefined;
+    this.#statements.deleteMany([row.id]);
+    this.#size--;
+    return recordOf(row);
+  }
+
+  /** Closes the database file. */
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+function prepare(db: Database.Database, table: string) {
+  const deleteOne = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+  return {
+    count: db.prepare(`SELECT COUNT(*) AS n FROM ${table}`),
+    interrupt: db.prepare(
+      `UPDATE ${table} SET status = 'failed', error = ?, finished_at = ?, expires_at = ? WHERE status = 'running'`,
+    ),
+    insert: db.prepare(
+      `INSERT INTO ${table} (id, owner, type, status, created_at, started_at, progress)
+       VALUES (@id, @owner, @type, @status, @created_at, @started_at, @progress)`,
+    ),
+    get: db.prepare(
+      `SELECT * FROM ${table} WHERE id = ? AND owner IS ? AND (expires_at IS NULL OR expires_at > ?)`,
+    ),
+    getAny: db.prepare(`SELECT * FROM ${table} WHERE id = ? AND owner IS ?`),
+    progress: db.prepare(
+      `UPDATE ${table} SET progress = ? WHERE id = ? AND owner IS ? AND status = 'running'`,
+    ),
+    finish: db.prepare(
+      `UPDATE ${table} SET status = @status, finished_at = @finished_at, expires_at = @expires_at,
+         result = @result, error = @error
+       WHERE id = @id AND owner IS @owner AND status = 'running'`,
+    ),
+    list: db.prepare(
+      `SELECT * FROM ${table}
+       WHERE owner IS @owner AND (expires_at IS NULL OR expires_at > @now)
+         AND (@status IS NULL OR status = @status) AND (@type IS NULL OR type = @type)
+       ORDER BY created_at LIMIT @limit`,
+    ),
+    expired: db.prepare(
+      `SELECT * FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+    ),
+    oldestFinished: db.prepare(
+      `SELECT * FROM ${table} WHERE expires_at IS NOT NULL ORDER BY expires_at LIMIT 1`,
+    ),
+    deleteMany: db.transaction((ids: string[]) => {
+      for (const id of ids) deleteOne.run(id);
+    }),
+  };
+}
+
+function recordOf(row: Row): OperationRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    owner: row.owner ?? undefined,
+    status: row.status,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at ?? undefined,
+    expiresAt: row.expires_at ?? undefined,
+    result: row.status === 'completed' ? deserializeResult(row.result) : undefined,
+    error: row.error === null ? undefined : deserializeError(row.error),
+    progress: row.progress === null ? undefined : (JSON.parse(row.progress) as Progress),
+  };
+}

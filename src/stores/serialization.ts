@@ -1,0 +1,105 @@
+/**
+ * How stores that write records somewhere (a file, a server) turn results and errors into text and
+ * back: JSON, with the library's own errors rebuilt as their classes so that `instanceof` and
+ * `code` still hold after a restart.
+ *
+ * @module
+ */
+import {
+  ExecutorStoppedError,
+  type McpAsyncErrorCode,
+  OperationCancelledError,
+  OperationInterruptedError,
+  OperationLifetimeError,
+  ResultNotStorableError,
+} from '../errors.js';
+
+/** A result as text, or why it cannot be. */
+export type SerializedResult =
+  | {
+      /** The JSON text, or `null` for `undefined`. */
+      readonly json: string | null;
+    }
+  | {
+      /** Why the result cannot be stored. */
+      readonly error: ResultNotStorableError;
+    };
+
+/**
+ * `value` as JSON, refused (with a {@link ResultNotStorableError} saying why) when JSON would not
+ * bring it back: a BigInt, a cycle, a function or symbol, or more than `maxBytes` of text.
+ * `undefined` is stored as `null` text and read back as `undefined`.
+ */
+export function serializeResult(value: unknown, maxBytes: number): SerializedResult {
+  if (value === undefined) return { json: null };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value, (_key, inner: unknown) => {
+      if (typeof inner === 'function' || typeof inner === 'symbol') {
+        throw new TypeError(`it holds a ${typeof inner}, which JSON cannot keep`);
+      }
+      return inner;
+    });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return { error: new ResultNotStorableError(`it is not JSON-serialisable (${why})`) };
+  }
+  if (json === undefined)
+    return { error: new ResultNotStorableError(`it is not JSON-serialisable (${typeof value})`) };
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxBytes) {
+    return {
+      error: new ResultNotStorableError(
+        `it is ${bytes} bytes of JSON, over the store's limit of ${maxBytes}`,
+      ),
+    };
+  }
+  return { json };
+}
+
+/** The result stored by {@link serializeResult}. */
+export function deserializeResult(json: string | null): unknown {
+  return json === null ? undefined : JSON.parse(json);
+}
+
+interface ErrorJson {
+  name: string;
+  message: string;
+  code?: string;
+  reason?: string;
+  maxLifetime?: number;
+}
+
+/** An error as JSON: its name, message, `code`, and what the library's own errors carry. */
+export function serializeError(error: Error): string {
+  const out: ErrorJson = { name: error.name, message: error.message };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  if (error instanceof OperationCancelledError && error.reason !== undefined) out.reason = error.reason;
+  if (error instanceof ResultNotStorableError) out.reason = error.reason;
+  if (error instanceof OperationLifetimeError) out.maxLifetime = error.maxLifetime;
+  return JSON.stringify(out);
+}
+
+/** The error stored by {@link serializeError}: the library's own as their classes, others as an `Error` with that name, message and code. */
+export function deserializeError(json: string): Error {
+  const data = JSON.parse(json) as ErrorJson;
+  switch (data.code as McpAsyncErrorCode | undefined) {
+    case 'OPERATION_CANCELLED':
+      return new OperationCancelledError(data.reason);
+    case 'OPERATION_LIFETIME_EXCEEDED':
+      return new OperationLifetimeError(data.maxLifetime ?? 0);
+    case 'EXECUTOR_STOPPED':
+      return new ExecutorStoppedError();
+    case 'OPERATION_INTERRUPTED':
+      return new OperationInterruptedError();
+    case 'RESULT_NOT_STORABLE':
+      return new ResultNotStorableError(data.reason ?? data.message);
+    default: {
+      const error = new Error(data.message);
+      error.name = data.name;
+      if (data.code !== undefined) Object.assign(error, { code: data.code });
+      return error;
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  MemoryStore,
+  OperationCancelledError,
+  type OperationRecord,
+  type OperationStore,
+} from '../src/index.js';
+import { SqliteStore } from '../src/sqlite/index.js';
+
+// The OperationStore contract, checked against every store.
+
+const dir = mkdtempSync(join(tmpdir(), 'mcp-async-contract-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+const stores: [string, () => OperationStore & { close?(): unknown }][] = [
+  ['MemoryStore', () => new MemoryStore()],
+  ['SqliteStore', () => new SqliteStore({ path: join(dir, `contract-${++files}.db`) })],
+];
+
+function running(
+  id: string,
+  owner: string | undefined,
+  createdAt = Date.now(),
+  type = 'job',
+): OperationRecord {
+  return {
+    id,
+    type,
+    owner,
+    status: 'running',
+    createdAt,
+    startedAt: createdAt,
+    finishedAt: undefined,
+    expiresAt: undefined,
+    result: undefined,
+    error: undefined,
+    progress: undefined,
+  };
+}
+
+describe.each(stores)('%s', (_name, create) => {
+  it('answers a record only to its own owner (the unowned one included)', async () => {
+    const store = create();
+    await store.insert(running('a', 'alice'));
+    await store.insert(running('n', undefined));
+    expect((await store.get('a', 'alice'))?.id).toBe('a');
+    expect(await store.get('a', 'bob')).toBeUndefined();
+    expect(await store.get('a', undefined)).toBeUndefined();
+    expect((await store.get('n', undefined))?.id).toBe('n');
+    expect(await store.get('n', 'alice')).toBeUndefined();
+    expect(store.size).toBe(2);
+    store.close?.();
+  });
+
+  it('finish() is a compare-and-set: the first terminal state stays, whoever tries next', async () => {
+    const store = create();
+    await store.insert(running('x', 'o'));
+    const later = Date.now() + 60_000;
+    const first = await store.finish('x', 'o', {
+      status: 'completed',
+      result: { rows: [1, 2] },
+      finishedAt: 1,
+      expiresAt: later,
+    });
+    const second = await store.finish('x', 'o', {
+      status: 'cancelled',
+      error: new OperationCancelledError('late'),
+      finishedAt: 2,
+      expiresAt: later,
+    });
+    expect(first).toMatchObject({ status: 'completed', result: { rows: [1, 2] }, finishedAt: 1 });
+    expect(second).toMatchObject({ status: 'completed', finishedAt: 1 });
+    expect(await store.get('x', 'o')).toMatchObject({ status: 'completed', result: { rows: [1, 2] } });
+    expect(
+      await store.finish('nope', 'o', { status: 'completed', finishedAt: 1, expiresAt: later }),
+    ).toBeUndefined();
+    store.close?.();
+  });
+
+  it('keeps errors as errors: message, name and the library classes', async () => {
+    const store = create();
+    await store.insert(running('c', undefined));
+    await store.finish('c', undefined, {
+      status: 'cancelled',
+      error: new OperationCancelledError('user asked'),
+      finishedAt: 1,
+      expiresAt: Date.now() + 60_000,
+    });
+    const error = (await store.get('c', undefined))?.error;
+    expect(error).toBeInstanceOf(OperationCancelledError);
+    expect((error as OperationCancelledError).reason).toBe('user asked');
+    store.close?.();
+  });
+
+  it('hides expired records, and sweep() drops exactly those, handing each over', async () => {
+    const store = create();
+    const now = Date.now();
+    for (const [id, expiresAt] of [
+      ['old', now - 1],
+      ['new', now + 60_000],
+    ] as const) {
+      await store.insert(running(id, undefined));
+      await store.finish(id, undefined, { status: 'completed', result: id, finishedAt: now, expiresAt });
+    }
+    await store.insert(running('live', undefined));
+    expect(await store.get('old', undefined)).toBeUndefined();
+    expect((await store.list({ owner: undefined, limit: 10 })).map((r) => r.id).sort()).toEqual([
+      'live',
+      'new',
+    ]);
+    const expired: string[] = [];
+    expect(await store.sweep(now, (record) => expired.push(record.id))).toBe(1);
+    expect(expired).toEqual(['old']);
+    expect(store.size).toBe(2);
+    store.close?.();
+  });
+
+  it('lists oldest first, filtered by status and type, up to the limit', async () => {
+    const store = create();
+    await store.insert(running('b', 'o', 2000, 'render'));
+    await store.insert(running('a', 'o', 1000, 'crawl'));
+    await store.insert(running('c', 'o', 3000, 'render'));
+    await store.finish('c', 'o', {
+      status: 'completed',
+      result: 1,
+      finishedAt: 4000,
+      expiresAt: Date.now() + 60_000,
+    });
+    expect((await store.list({ owner: 'o', limit: 10 })).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect((await store.list({ owner: 'o', status: 'running', limit: 10 })).map((r) => r.id)).toEqual([
+      'a',
+      'b',
+    ]);
+    expect((await store.list({ owner: 'o', type: 'render', limit: 1 })).map((r) => r.id)).toEqual(['b']);
+    store.close?.();
+  });
+
+  it('evicts the oldest finished record, never a running one', async () => {
+    const store = create();
+    const now = Date.now();
+    await store.insert(running('r', undefined));
+    for (const [id, expiresAt] of [
+      ['f1', now + 1000],
+      ['f2', now + 2000],
+    ] as const) {
+      await store.insert(running(id, undefined));
+      await store.finish(id, undefined, { status: 'completed', result: id, finishedAt: now, expiresAt });
+    }
+    expect((await store.evictOldestFinished?.())?.id).toBe('f1');
+    expect((await store.evictOldestFinished?.())?.id).toBe('f2');
+    expect(await store.evictOldestFinished?.()).toBeUndefined();
+    expect((await store.get('r', undefined))?.status).toBe('running');
+    store.close?.();
+  });
+
+  it('refuses a duplicate id', async () => {
+    const store = create();
+    await store.insert(running('d', undefined));
+    await expect(async () => store.insert(running('d', undefined))).rejects.toThrow();
+    store.close?.();
+  });
+});
+
+describe('SqliteStore retention goes through the expiry index, not a scan', () => {
+  it('the query plan of the sweep uses the expiry index', () => {
+    const path = join(dir, 'plan.db');
+    new SqliteStore({ path }).close();
+    const db = new Database(path, { readonly: true });
+    const plan = db
+      .prepare(
+        'EXPLAIN QUERY PLAN SELECT * FROM mcp_async_operations WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?',
+      )
+      .all(0, 10) as { detail: string }[];
+    db.close();
+    expect(plan.map((step) => step.detail).join(' | ')).toMatch(/USING INDEX mcp_async_operations_expiry/);
+    expect(plan.map((step) => step.detail).join(' | ')).not.toMatch(/^SCAN mcp_async_operations$/m);
+  });
+});
