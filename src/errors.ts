@@ -14,6 +14,7 @@ export type McpAsyncErrorCode =
   | 'TOO_MANY_OPERATIONS'
   | 'EXECUTOR_STOPPED'
   | 'OPERATION_INTERRUPTED'
+  | 'REPLICA_LOST'
   | 'RESULT_NOT_STORABLE';
 
 /** Base class of every error raised or reported by mcp-async. */
@@ -131,6 +132,24 @@ export class OperationInterruptedError extends McpAsyncError {
       'OPERATION_INTERRUPTED',
       'Operation interrupted by restart: the process running it stopped before it finished',
     );
+  }
+}
+
+/**
+ * The operation was running on another replica (a process sharing the store) that stopped renewing
+ * its lease: it died or lost the store, so the operation will never finish.
+ */
+export class ReplicaLostError extends McpAsyncError {
+  /** The replica that was running it. */
+  readonly replica: string;
+
+  /** @param replica - the id of the replica that was running it */
+  constructor(replica: string) {
+    super(
+      'REPLICA_LOST',
+      `Operation failed: owner replica lost (replica ${replica} stopped renewing its lease)`,
+    );
+    this.replica = replica;
   }
 }
 

@@ -88,8 +88,10 @@ export class Executor {
   #running: LiveOperation | undefined = undefined;
   /** Running operations not registered yet: counted against `maxOperations` besides the store. */
   #unregistered = 0;
-  /** Waits on operations that run in another process (a shared store): `stop()` ends them. */
-  readonly #remoteWaits = new Set<Waiter>();
+  /** Waits on operations that run in another process (a shared store), by id: the store's change feed or `stop()` ends them. */
+  readonly #remoteWaits = new Map<string, Set<Waiter>>();
+  /** Unsubscribes from the store's change feed, if it has one. */
+  readonly #unwatch: (() => void) | undefined;
   readonly #emitter: Emitter<ExecutorEvents> = mitt<ExecutorEvents>();
   readonly #handlers: Array<{ type: keyof ExecutorEvents; handler: unknown; safe: (event: never) => void }> =
     [];
@@ -106,6 +108,7 @@ export class Executor {
     this.#store = store ?? new MemoryStore();
     this.#cleanupTimer = setInterval(() => void this.#sweep(), this.options.cleanupInterval);
     this.#cleanupTimer.unref();
+    this.#unwatch = this.#store.watch?.((change) => this.#onStoreChange(change.id, change.status));
   }
 
   /**
@@ -248,9 +251,9 @@ export class Executor {
     if (record === undefined) throw new OperationNotFoundError(id);
     const expectedMs = this.#expectedMs(record.type);
     if (record.status !== 'running' || wait === 0) return resultOf(record, id, Date.now(), { expectedMs });
-    // Running, but not in this process: another executor sharing the store runs it. This store
-    // offers no change feed, so the record is read again when the wait is over.
-    await this.#waitRemote(wait, signal);
+    // Running, but not in this process: another executor sharing the store runs it. The store's
+    // change feed ends the wait when it finishes; without one, it is read again when the wait is over.
+    await this.#waitRemote(id, wait, signal);
     return resultOf((await this.#store.get(id, owner)) ?? record, id, Date.now(), { expectedMs });
   }
 
@@ -373,7 +376,9 @@ export class Executor {
       const write = this.#settle(this.#running, 'cancelled', reason);
       if (write !== undefined) writes.push(write);
     }
-    for (const waiter of [...this.#remoteWaits]) waiter.end('aborted');
+    for (const waiters of [...this.#remoteWaits.values()])
+      for (const waiter of [...waiters]) waiter.end('aborted');
+    this.#unwatch?.();
     this.#stopped = (async () => {
       await Promise.all(writes);
       await this.#sweeping;
@@ -652,19 +657,54 @@ export class Executor {
     }
   }
 
-  #waitRemote(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  #waitRemote(id: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
+      let waiters = this.#remoteWaits.get(id);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.#remoteWaits.set(id, waiters);
+      }
+      const own = waiters;
       const waiter = new Waiter(
         () => {
-          this.#remoteWaits.delete(waiter);
+          own.delete(waiter);
+          if (own.size === 0 && this.#remoteWaits.get(id) === own) this.#remoteWaits.delete(id);
           resolve();
         },
         () => undefined,
       );
-      this.#remoteWaits.add(waiter);
+      own.add(waiter);
       if (signal !== undefined) waiter.listen(signal);
       waiter.startTimer(ms);
     });
+  }
+
+  /**
+   * The store's change feed: a record became terminal, through any writer. Waits on it elsewhere
+   * end (they read it again); an operation of this process that another writer finished first (a
+   * cancel on another replica, a reaper) takes on that outcome, and its work is aborted.
+   */
+  #onStoreChange(id: string, status: OperationStatus): void {
+    if (status === 'running') return;
+    const waiters = this.#remoteWaits.get(id);
+    if (waiters !== undefined) for (const waiter of [...waiters]) waiter.end('settled');
+    const op = this.#live.get(id);
+    if (op === undefined || op.status !== 'running') return;
+    Promise.resolve(this.#store.get(id, op.owner)).then(
+      (record) => {
+        if (record === undefined || record.status === 'running' || op.status !== 'running') return;
+        op.settle(
+          record.status,
+          record.status === 'completed' ? record.result : record.error,
+          record.finishedAt ?? Date.now(),
+        );
+        this.#untrack(op);
+        op.abort(record.error ?? new OperationCancelledError());
+        this.#live.delete(id);
+        this.#announce(op);
+      },
+      () => undefined, // the store could not be read: the next change or the lifetime will settle it
+    );
   }
 
   #sweep(): Promise<void> {

@@ -13,6 +13,7 @@ export {
   OperationInterruptedError,
   OperationLifetimeError,
   OperationNotFoundError,
+  ReplicaLostError,
   ResultNotStorableError,
   TooManyOperationsError,
 } from './errors.js';
@@ -62,6 +63,7 @@ export type {
   OperationRecord,
   OperationStore,
   RecordFilter,
+  StoreChange,
   TerminalUpdate,
 } from './stores/store.js';
 export type {

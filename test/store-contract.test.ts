@@ -2,24 +2,46 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MemoryStore,
   OperationCancelledError,
   type OperationRecord,
   type OperationStore,
 } from '../src/index.js';
+import { RedisStore } from '../src/redis/index.js';
 import { SqliteStore } from '../src/sqlite/index.js';
+import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from './redis-server.js';
 
 // The OperationStore contract, checked against every store.
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-async-contract-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
+let redis: TestRedis;
+const prefixes: string[] = [];
+beforeAll(async () => {
+  redis = await testRedis();
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  for (const prefix of prefixes) await deleteKeys(redis.url, prefix);
+  await redis.stop();
+});
 
-const stores: [string, () => OperationStore & { close?(): unknown }][] = [
-  ['MemoryStore', () => new MemoryStore()],
-  ['SqliteStore', () => new SqliteStore({ path: join(dir, `contract-${++files}.db`) })],
+type Store = OperationStore & { close?(): unknown };
+/** name, factory, and whether sweep() hands expired records over (Redis expires them itself). */
+const stores: [string, () => Promise<Store>, boolean][] = [
+  ['MemoryStore', async () => new MemoryStore(), true],
+  ['SqliteStore', async () => new SqliteStore({ path: join(dir, `contract-${++files}.db`) }), true],
+  [
+    'RedisStore',
+    async () => {
+      const prefix = uniquePrefix();
+      prefixes.push(prefix);
+      return RedisStore.connect({ url: redis.url, prefix });
+    },
+    false,
+  ],
 ];
 
 function running(
@@ -43,9 +65,9 @@ function running(
   };
 }
 
-describe.each(stores)('%s', (_name, create) => {
+describe.each(stores)('%s', (_name, create, handsOverExpired) => {
   it('answers a record only to its own owner (the unowned one included)', async () => {
-    const store = create();
+    const store = await create();
     await store.insert(running('a', 'alice'));
     await store.insert(running('n', undefined));
     expect((await store.get('a', 'alice'))?.id).toBe('a');
@@ -54,11 +76,11 @@ describe.each(stores)('%s', (_name, create) => {
     expect((await store.get('n', undefined))?.id).toBe('n');
     expect(await store.get('n', 'alice')).toBeUndefined();
     expect(store.size).toBe(2);
-    store.close?.();
+    await store.close?.();
   });
 
   it('finish() is a compare-and-set: the first terminal state stays, whoever tries next', async () => {
-    const store = create();
+    const store = await create();
     await store.insert(running('x', 'o'));
     const later = Date.now() + 60_000;
     const first = await store.finish('x', 'o', {
@@ -79,11 +101,11 @@ describe.each(stores)('%s', (_name, create) => {
     expect(
       await store.finish('nope', 'o', { status: 'completed', finishedAt: 1, expiresAt: later }),
     ).toBeUndefined();
-    store.close?.();
+    await store.close?.();
   });
 
   it('keeps errors as errors: message, name and the library classes', async () => {
-    const store = create();
+    const store = await create();
     await store.insert(running('c', undefined));
     await store.finish('c', undefined, {
       status: 'cancelled',
@@ -94,11 +116,11 @@ describe.each(stores)('%s', (_name, create) => {
     const error = (await store.get('c', undefined))?.error;
     expect(error).toBeInstanceOf(OperationCancelledError);
     expect((error as OperationCancelledError).reason).toBe('user asked');
-    store.close?.();
+    await store.close?.();
   });
 
   it('hides expired records, and sweep() drops exactly those, handing each over', async () => {
-    const store = create();
+    const store = await create();
     const now = Date.now();
     for (const [id, expiresAt] of [
       ['old', now - 1],
@@ -115,13 +137,13 @@ describe.each(stores)('%s', (_name, create) => {
     ]);
     const expired: string[] = [];
     expect(await store.sweep(now, (record) => expired.push(record.id))).toBe(1);
-    expect(expired).toEqual(['old']);
+    expect(expired).toEqual(handsOverExpired ? ['old'] : []);
     expect(store.size).toBe(2);
-    store.close?.();
+    await store.close?.();
   });
 
   it('lists oldest first, filtered by status and type, up to the limit', async () => {
-    const store = create();
+    const store = await create();
     await store.insert(running('b', 'o', 2000, 'render'));
     await store.insert(running('a', 'o', 1000, 'crawl'));
     await store.insert(running('c', 'o', 3000, 'render'));
@@ -137,11 +159,11 @@ describe.each(stores)('%s', (_name, create) => {
       'b',
     ]);
     expect((await store.list({ owner: 'o', type: 'render', limit: 1 })).map((r) => r.id)).toEqual(['b']);
-    store.close?.();
+    await store.close?.();
   });
 
   it('evicts the oldest finished record, never a running one', async () => {
-    const store = create();
+    const store = await create();
     const now = Date.now();
     await store.insert(running('r', undefined));
     for (const [id, expiresAt] of [
@@ -155,14 +177,14 @@ describe.each(stores)('%s', (_name, create) => {
     expect((await store.evictOldestFinished?.())?.id).toBe('f2');
     expect(await store.evictOldestFinished?.()).toBeUndefined();
     expect((await store.get('r', undefined))?.status).toBe('running');
-    store.close?.();
+    await store.close?.();
   });
 
   it('refuses a duplicate id', async () => {
-    const store = create();
+    const store = await create();
     await store.insert(running('d', undefined));
     await expect(async () => store.insert(running('d', undefined))).rejects.toThrow();
-    store.close?.();
+    await store.close?.();
   });
 });
 

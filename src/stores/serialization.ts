@@ -11,6 +11,7 @@ import {
   OperationCancelledError,
   OperationInterruptedError,
   OperationLifetimeError,
+  ReplicaLostError,
   ResultNotStorableError,
 } from '../errors.js';
 
@@ -77,6 +78,7 @@ export function serializeError(error: Error): string {
   if (typeof code === 'string') out.code = code;
   if (error instanceof OperationCancelledError && error.reason !== undefined) out.reason = error.reason;
   if (error instanceof ResultNotStorableError) out.reason = error.reason;
+  if (error instanceof ReplicaLostError) out.reason = error.replica;
   if (error instanceof OperationLifetimeError) out.maxLifetime = error.maxLifetime;
   return JSON.stringify(out);
 }
@@ -95,6 +97,8 @@ export function deserializeError(json: string): Error {
       return new OperationInterruptedError();
     case 'RESULT_NOT_STORABLE':
       return new ResultNotStorableError(data.reason ?? data.message);
+    case 'REPLICA_LOST':
+      return new ReplicaLostError(data.reason ?? 'unknown');
     default: {
       const error = new Error(data.message);
       error.name = data.name;

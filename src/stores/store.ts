@@ -52,6 +52,14 @@ export interface TerminalUpdate {
   readonly expiresAt: number;
 }
 
+/** What {@link OperationStore.watch} reports: a record became terminal. */
+export interface StoreChange {
+  /** The operation's id. */
+  readonly id: string;
+  /** Its terminal status. */
+  readonly status: OperationStatus;
+}
+
 /** Which records {@link OperationStore.list} returns. */
 export interface RecordFilter {
   /** Only this owner's records (exact match; `undefined` selects the unowned ones). */
@@ -128,6 +136,14 @@ export interface OperationStore {
    * `whenFull: 'evict-oldest'`; a store without it cannot evict.
    */
   evictOldestFinished?(): Awaitable<OperationRecord | undefined>;
+
+  /**
+   * A change feed, for stores shared by several processes: `listener` hears of every record made
+   * terminal by any writer, this process included, so that the executor wakes its waiters on
+   * operations that run elsewhere, and stops local work that was cancelled elsewhere. Answers a
+   * function that unsubscribes.
+   */
+  watch?(listener: (change: StoreChange) => void): () => void;
 
   /** Releases connections and timers. The executor calls it from `stop()` only for a store it created. */
   close?(): Awaitable<void>;

@@ -1,0 +1,430 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createClient, type RedisClientType } from '@redis/client';
+import { ReplicaLostError } from '../errors.js';
+import {
+  deserializeError,
+  deserializeResult,
+  serializeError,
+  serializeResult,
+} from '../stores/serialization.js';
+import type {
+  OperationRecord,
+  OperationStore,
+  RecordFilter,
+  StoreChange,
+  TerminalUpdate,
+} from '../stores/store.js';
+import type { OperationStatus, Progress } from '../types.js';
+import { checkCount, checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+
+/** Options of {@link RedisStore.connect}. */
+export interface RedisStoreOptions {
+  /**
+   * The Redis server.
+   * @defaultValue `process.env.REDIS_URL`, else "redis://127.0.0.1:6379"
+   */
+  url?: string | undefined;
+  /**
+   * Put before every key and the channel, so that several apps share one Redis.
+   * @defaultValue "mcp-async:"
+   */
+  prefix?: string | undefined;
+  /**
+   * How long a replica's claim on its running operations lasts without renewal, in
+   * milliseconds; it is renewed every third of that. When a replica dies, the others report its
+   * running operations failed ("owner replica lost") within about this long.
+   * @defaultValue 10_000
+   */
+  leaseMs?: number | undefined;
+  /**
+   * The largest result kept, in bytes of JSON; a larger one fails its operation.
+   * @defaultValue 1_048_576 (1 MiB)
+   */
+  maxResultBytes?: number | undefined;
+}
+
+/** The owner as stored: `s:<owner>`, or `n` for the unowned. */
+const ownerTag = (owner: string | undefined) => (owner === undefined ? 'n' : `s:${owner}`);
+
+// Makes a running record terminal, once, atomically: the compare-and-set every replica shares.
+// KEYS: record, all-operations zset. ARGV: owner tag (or '*' for any), status, finished_at,
+// expires_at, result, error, channel, id, prefix.
+const FINISH = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return false end
+if ARGV[1] ~= '*' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
+if s ~= 'running' then return redis.call('HGETALL', KEYS[1]) end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3], 'expires_at', ARGV[4], 'result', ARGV[5], 'error', ARGV[6])
+local record = redis.call('HGETALL', KEYS[1])
+local owner = redis.call('HGET', KEYS[1], 'owner')
+local replica = redis.call('HGET', KEYS[1], 'replica')
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[8] .. ' ' .. owner)
+if replica then redis.call('SREM', ARGV[9] .. 'running:' .. replica, ARGV[8]) end
+-- Last: an expiry already past deletes the key at once.
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[7], ARGV[8] .. ' ' .. ARGV[2])
+return record
+`;
+
+// Adds a running record, unless the id exists. KEYS: record, owner index, all-operations zset,
+// this replica's running set. ARGV: id, owner tag, type, created_at, started_at, progress, replica.
+const INSERT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'owner', ARGV[2], 'type', ARGV[3], 'status', 'running',
+  'created_at', ARGV[4], 'started_at', ARGV[5], 'progress', ARGV[6], 'replica', ARGV[7])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[3], '+inf', ARGV[1] .. ' ' .. ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[1])
+return 1
+`;
+
+// Records progress on a running record only. KEYS: record. ARGV: owner tag, progress JSON.
+const PROGRESS = `
+if redis.call('HGET', KEYS[1], 'status') == 'running' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'progress', ARGV[2])
+end
+return 0
+`;
+
+/**
+ * A store that several server replicas share through Redis: any replica answers `continue`,
+ * `cancel`, `get` and `list` for any operation, while the work runs on the replica that started
+ * it. Terminal states are set once, by a Lua compare-and-set, and published, so that waiters on
+ * every replica wake without polling and a cancel anywhere aborts the work where it runs. Each
+ * replica renews a lease; when one stops (a crash), another reports its running operations failed
+ * with a {@link ReplicaLostError} within about `leaseMs`. Retention is Redis key expiry.
+ *
+ * Create it with {@link RedisStore.connect}; close it after stopping the executor.
+ */
+export class RedisStore implements OperationStore {
+  /** This process's replica id. */
+  readonly replica: string;
+  readonly #client: RedisClientType;
+  readonly #subscriber: RedisClientType;
+  readonly #prefix: string;
+  readonly #leaseMs: number;
+  readonly #maxResultBytes: number;
+  readonly #listeners = new Set<(change: StoreChange) => void>();
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #sha = new Map<string, string>();
+  #size = 0;
+  #closed = false;
+
+  private constructor(
+    client: RedisClientType,
+    subscriber: RedisClientType,
+    prefix: string,
+    leaseMs: number,
+    maxResultBytes: number,
+  ) {
+    this.#client = client;
+    this.#subscriber = subscriber;
+    this.#prefix = prefix;
+    this.#leaseMs = leaseMs;
+    this.#maxResultBytes = maxResultBytes;
+    this.replica = randomBytes(9).toString('base64url');
+    this.#heartbeat = setInterval(
+      () => void this.#beat().catch(() => undefined),
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
+    this.#heartbeat.unref();
+  }
+
+  /** Connects to Redis (two connections: commands, and the change feed) and claims a lease. */
+  static async connect(options?: RedisStoreOptions): Promise<RedisStore> {
+    const o = checkOptionsObject('options', options);
+    const url = o.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+      throw new TypeError(`Expected \`url\` to be a redis:// or rediss:// URL, got ${describeValue(url)}`);
+    }
+    const prefix = o.prefix ?? 'mcp-async:';
+    if (typeof prefix !== 'string')
+      throw new TypeError(`Expected \`prefix\` to be a string, got ${describeValue(prefix)}`);
+    const leaseMs = checkMilliseconds('leaseMs', o.leaseMs ?? 10_000);
+    if (leaseMs < 30)
+      throw new RangeError(`Expected \`leaseMs\` to be at least 30, got ${describeValue(leaseMs)}`);
+    const maxResultBytes = checkCount('maxResultBytes', o.maxResultBytes ?? 1_048_576, 1);
+
+    const client = createClient({ url }) as RedisClientType;
+    client.on('error', () => undefined); // reconnects by itself; a failed command rejects its caller
+    await client.connect();
+    const subscriber = client.duplicate();
+    subscriber.on('error', () => undefined);
+    await subscriber.connect();
+    const store = new RedisStore(client, subscriber, prefix, leaseMs, maxResultBytes);
+    await subscriber.subscribe(`${prefix}events`, (message) => store.#onMessage(message));
+    await store.#beat();
+    return store;
+  }
+
+  /** Records held across every replica, running and retained, as of the last heartbeat or write. */
+  get size(): number {
+    return this.#size;
+  }
+
+  async insert(record: OperationRecord): Promise<void> {
+    const tag = ownerTag(record.owner);
+    const added = await this.#eval(
+      INSERT,
+      [
+        this.#key(record.id),
+        `${this.#prefix}owner:${tag}`,
+        `${this.#prefix}ops`,
+        `${this.#prefix}running:${this.replica}`,
+      ],
+      [
+        record.id,
+        tag,
+        record.type,
+        String(record.createdAt),
+        String(record.startedAt),
+        record.progress === undefined ? '' : JSON.stringify(record.progress),
+        this.replica,
+      ],
+    );
+    if (Number(added) !== 1) throw new Error(`RedisStore: operation "${record.id}" already exists`);
+    this.#size++;
+  }
+
+  async get(id: string, owner: string | undefined): Promise<OperationRecord | undefined> {
+    const fields = await this.#client.hGetAll(this.#key(id));
+    if (fields.status === undefined || fields.owner !== ownerTag(owner)) return undefined;
+    const record = recordOf(fields);
+    if (record.expiresAt !== undefined && record.expiresAt <= Date.now()) return undefined;
+    return record;
+  }
+
+  async setProgress(id: string, owner: string | undefined, progress: Progress): Promise<void> {
+    await this.#eval(PROGRESS, [this.#key(id)], [ownerTag(owner), JSON.stringify(progress)]);
+  }
+
+  /**
+   * Makes a running record terminal, once, across every replica, and publishes it. A completed
+   * result that cannot be stored makes the record failed with a `ResultNotStorableError` instead.
+   */
+  async finish(
+    id: string,
+    owner: string | undefined,
+    update: TerminalUpdate,
+  ): Promise<OperationRecord | undefined> {
+    let status: OperationStatus = update.status;
+    let result = '';
+    let error = update.error === undefined ? '' : serializeError(update.error);
+    let refusal: Error | undefined;
+    if (status === 'completed') {
+      const stored = serializeResult(update.result, this.#maxResultBytes);
+      if ('error' in stored) {
+        status = 'failed';
+        refusal = stored.error;
+        error = serializeError(refusal);
+      } else result = stored.json ?? '';
+    }
+    const record = await this.#finishAs(
+      ownerTag(owner),
+      id,
+      status,
+      update.finishedAt,
+      update.expiresAt,
+      result,
+      error,
+    );
+    if (record === undefined || record.finishedAt !== update.finishedAt || record.status !== status)
+      return record;
+    // What this call stored, as the caller's own objects rather than JSON copies of them.
+    if (refusal !== undefined) return { ...record, error: refusal };
+    return status === 'completed' ? { ...record, result: update.result } : { ...record, error: update.error };
+  }
+
+  async list(filter: RecordFilter): Promise<OperationRecord[]> {
+    const index = `${this.#prefix}owner:${ownerTag(filter.owner)}`;
+    const ids = await this.#client.zRange(index, 0, -1);
+    if (ids.length === 0 || filter.limit === 0) return [];
+    const pipeline = this.#client.multi();
+    for (const id of ids) pipeline.hGetAll(this.#key(id));
+    const rows = (await pipeline.execAsPipeline()) as unknown as Record<string, string>[];
+    const now = Date.now();
+    const out: OperationRecord[] = [];
+    const gone: string[] = [];
+    rows.forEach((fields, i) => {
+      if (fields.status === undefined) {
+        gone.push(ids[i]!); // expired: Redis dropped the record, the index entry goes too
+        return;
+      }
+      const record = recordOf(fields);
+      if (record.expiresAt !== undefined && record.expiresAt <= now) return;
+      if (filter.status !== undefined && record.status !== filter.status) return;
+      if (filter.type !== undefined && record.type !== filter.type) return;
+      if (out.length < filter.limit) out.push(record);
+    });
+    if (gone.length > 0) await this.#client.zRem(index, gone);
+    return out;
+  }
+
+  /**
+   * Redis expires the records by itself (their key's expiry is the retention); the sweep only
+   * prunes the indexes of what expired, and hands nothing to `onExpired`.
+   */
+  async sweep(now: number): Promise<number> {
+    const expired = await this.#client.zRangeByScore(`${this.#prefix}ops`, '-inf', now, {
+      LIMIT: { offset: 0, count: 1000 },
+    });
+    if (expired.length === 0) return 0;
+    const pipeline = this.#client.multi().zRem(`${this.#prefix}ops`, expired);
+    for (const member of expired) {
+      const [id, tag] = splitMember(member);
+      pipeline.zRem(`${this.#prefix}owner:${tag}`, id);
+    }
+    await pipeline.exec();
+    this.#size = Math.max(0, this.#size - expired.length);
+    return expired.length;
+  }
+
+  async evictOldestFinished(): Promise<OperationRecord | undefined> {
+    for (;;) {
+      const [oldest] = await this.#client.zRangeByScore(`${this.#prefix}ops`, '-inf', '(+inf', {
+        LIMIT: { offset: 0, count: 1 },
+      });
+      if (oldest === undefined) return undefined;
+      const [id, tag] = splitMember(oldest);
+      const fields = await this.#client.hGetAll(this.#key(id));
+      const removed = await this.#client
+        .multi()
+        .zRem(`${this.#prefix}ops`, oldest)
+        .zRem(`${this.#prefix}owner:${tag}`, id)
+        .del(this.#key(id))
+        .exec();
+      if (fields.status !== undefined && Number(removed[2]) === 1) {
+        this.#size = Math.max(0, this.#size - 1);
+        return recordOf(fields);
+      }
+    }
+  }
+
+  watch(listener: (change: StoreChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Gives up this replica's lease and closes both connections. Operations it still runs are left
+   * to the other replicas' reaper, exactly as a crash would: stop the executor first.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    this.#listeners.clear();
+    await Promise.allSettled([this.#subscriber.quit(), this.#client.quit()]);
+  }
+
+  /**
+   * Renews this replica's lease, fails the running operations of replicas whose lease ran out
+   * (any replica may do it: the compare-and-set makes it once), and refreshes `size`.
+   */
+  async #beat(): Promise<void> {
+    if (this.#closed) return;
+    const replicas = `${this.#prefix}replicas`;
+    const now = Date.now();
+    await this.#client.zAdd(replicas, { score: now + this.#leaseMs, value: this.replica });
+    for (const dead of await this.#client.zRangeByScore(replicas, '-inf', now)) {
+      const error = serializeError(new ReplicaLostError(dead));
+      for (const id of await this.#client.sMembers(`${this.#prefix}running:${dead}`)) {
+        // Owner '*': the reaper acts for whoever owns it. Retention as for any failure: a lease's worth
+        // would be too short to be read, so the lost operation stays as long as the longest wait.
+        await this.#finishAs('*', id, 'failed', now, now + Math.max(this.#leaseMs * 30, 300_000), '', error);
+      }
+      await this.#client.multi().del(`${this.#prefix}running:${dead}`).zRem(replicas, dead).exec();
+    }
+    await this.#client.zRemRangeByScore(`${this.#prefix}ops`, '-inf', now);
+    this.#size = await this.#client.zCard(`${this.#prefix}ops`);
+  }
+
+  async #finishAs(
+    tag: string,
+    id: string,
+    status: OperationStatus,
+    finishedAt: number,
+    expiresAt: number,
+    result: string,
+    error: string,
+  ): Promise<OperationRecord | undefined> {
+    const reply = (await this.#eval(
+      FINISH,
+      [this.#key(id), `${this.#prefix}ops`],
+      [
+        tag,
+        status,
+        String(finishedAt),
+        String(expiresAt),
+        result,
+        error,
+        `${this.#prefix}events`,
+        id,
+        this.#prefix,
+      ],
+    )) as string[] | null;
+    if (reply === null || !Array.isArray(reply)) return undefined;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < reply.length; i += 2) fields[reply[i]!] = reply[i + 1]!;
+    return recordOf(fields);
+  }
+
+  /** EVALSHA, loading the script on first use or after a Redis restart flushed it. */
+  async #eval(script: string, keys: string[], args: string[]): Promise<unknown> {
+    let sha = this.#sha.get(script);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(script).digest('hex');
+      this.#sha.set(script, sha);
+    }
+    try {
+      return await this.#client.evalSha(sha, { keys, arguments: args });
+    } catch (error) {
+      if (!String(error).includes('NOSCRIPT')) throw error;
+      return this.#client.eval(script, { keys, arguments: args });
+    }
+  }
+
+  #onMessage(message: string): void {
+    const space = message.indexOf(' ');
+    if (space === -1) return;
+    const change: StoreChange = {
+      id: message.slice(0, space),
+      status: message.slice(space + 1) as OperationStatus,
+    };
+    for (const listener of this.#listeners) listener(change);
+  }
+
+  #key(id: string): string {
+    return `${this.#prefix}op:${id}`;
+  }
+}
+
+function splitMember(member: string): [string, string] {
+  const space = member.indexOf(' ');
+  return [member.slice(0, space), member.slice(space + 1)];
+}
+
+function recordOf(fields: Record<string, string>): OperationRecord {
+  const number = (value: string | undefined) =>
+    value === undefined || value === '' ? undefined : Number(value);
+  const status = fields.status as OperationStatus;
+  return {
+    id: fields.id ?? '',
+    type: fields.type ?? '',
+    owner: fields.owner === undefined || fields.owner === 'n' ? undefined : fields.owner.slice(2),
+    status,
+    createdAt: Number(fields.created_at),
+    startedAt: Number(fields.started_at),
+    finishedAt: number(fields.finished_at),
+    expiresAt: number(fields.expires_at),
+    result:
+      status === 'completed'
+        ? deserializeResult(fields.result === '' || fields.result === undefined ? null : fields.result)
+        : undefined,
+    error: fields.error === undefined || fields.error === '' ? undefined : deserializeError(fields.error),
+    progress:
+      fields.progress === undefined || fields.progress === ''
+        ? undefined
+        : (JSON.parse(fields.progress) as Progress),
+  };
+}

@@ -1,0 +1,75 @@
+// The Redis the tests use: REDIS_URL if set, else 127.0.0.1:6379, else a redis-server started from
+// PATH on a free port. If none can be had the tests fail saying so: CI must always run them.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createClient } from '@redis/client';
+
+async function answers(url: string): Promise<boolean> {
+  const client = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    if (client.isOpen) await client.quit().catch(() => undefined);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface TestRedis {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function testRedis(): Promise<TestRedis> {
+  const candidates = [process.env.REDIS_URL, 'redis://127.0.0.1:6379'].filter((url): url is string => !!url);
+  for (const url of candidates) if (await answers(url)) return { url, stop: async () => undefined };
+  const port = await freePort();
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const failed = new Promise<never>((_, reject) => proc.on('error', reject));
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    if (await Promise.race([answers(url), failed]).catch(() => false)) {
+      return { url, stop: async () => void proc.kill() };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  proc.kill();
+  throw new Error(
+    `No Redis for the tests: REDIS_URL is ${process.env.REDIS_URL ?? 'unset'}, nothing answers on 127.0.0.1:6379, ` +
+      'and redis-server could not be started from PATH. Install Redis (apt-get install redis-server) or set REDIS_URL.',
+  );
+}
+
+/** A prefix no other test run uses, and a way to delete every key under it. */
+export function uniquePrefix(): string {
+  return `mcp-async-test:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
+}
+
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  const keys: string[] = [];
+  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
+  if (keys.length > 0) await client.del(keys);
+  await client.quit();
+}
