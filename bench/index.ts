@@ -12,6 +12,7 @@ const figures: [string, ...string[]][] = [
   ['retention-stall.ts', '1000000'],
   ['throughput.ts'],
   ['worker-responsiveness.ts'],
+  ['redis.ts'],
   ['e2e.ts'],
 ];
 

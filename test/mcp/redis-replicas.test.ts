@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from '../redis-server.js';
+import { call, newGate, stateOf, textOf } from './connect.js';
+
+// Two server processes (stateless Streamable HTTP) on one Redis, as behind a load balancer: the
+// real SDK client starts work on replica A and continues, cancels and lists on replica B; then A is
+// killed with SIGKILL in the middle of an operation and B reports it failed.
+
+const script = fileURLToPath(new URL('../fixtures/http-redis-replica.ts', import.meta.url));
+const LEASE_MS = 500;
+let redis: TestRedis;
+let prefix: string;
+const processes: ChildProcess[] = [];
+
+function startReplica(): Promise<{ proc: ChildProcess; url: URL }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', script, redis.url, prefix, String(LEASE_MS)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    processes.push(proc);
+    let out = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const match = /listening (\S+) /.exec(out);
+      if (match !== null) resolve({ proc, url: new URL(match[1]!) });
+    });
+    proc.on('exit', (code) => reject(new Error(`replica exited with ${code} before serving`)));
+  });
+}
+
+async function connect(url: URL): Promise<Client> {
+  const client = new Client({ name: 'test', version: '0' });
+  await client.connect(new StreamableHTTPClientTransport(url));
+  return client;
+}
+
+beforeAll(async () => {
+  redis = await testRedis();
+  prefix = uniquePrefix();
+});
+afterAll(async () => {
+  for (const proc of processes) proc.kill('SIGKILL');
+  await deleteKeys(redis.url, prefix);
+  await redis.stop();
+});
+
+describe('two replicas on one Redis, real client, stateless HTTP', () => {
+  it('start on A; list, continue and cancel on B; kill A mid-operation and B reports it failed', async () => {
+    const a = await startReplica();
+    const b = await startReplica();
+    const onA = await connect(a.url);
+    const onB = await connect(b.url);
+
+    // continue on B: B's waiter is woken by A's completion, through Redis
+    const gate1 = newGate();
+    const id1 = stateOf(await call(onA, 'gated', { gate: gate1 }))!.operation_id;
+    expect(JSON.stringify((await call(onB, 'list_operations')).structuredContent)).toContain(id1);
+    const continued = call(onB, 'continue_operation', { operation_id: id1, wait_seconds: 15 });
+    await call(onA, 'open_gate', { gate: gate1 }); // the gate lives where the work runs
+    expect(textOf(await continued)).toBe(`gate ${gate1} passed`);
+
+    // cancel on B reaches the work's signal on A
+    const gate2 = newGate();
+    const id2 = stateOf(await call(onA, 'gated', { gate: gate2 }))!.operation_id;
+    const cancelled = await call(onB, 'cancel_operation', { operation_id: id2 });
+    expect(cancelled.structuredContent).toMatchObject({ status: 'cancelled' });
+    const log = JSON.parse(textOf(await call(onA, 'abort_log'))) as { gate: string; reason: string }[];
+    expect(log).toContainEqual({ gate: gate2, reason: 'OperationCancelledError' });
+
+    // kill A while it runs an operation that B is waiting on
+    const gate3 = newGate();
+    const id3 = stateOf(await call(onA, 'gated', { gate: gate3 }))!.operation_id;
+    const waiting = call(onB, 'continue_operation', { operation_id: id3, wait_seconds: 15 });
+    a.proc.kill('SIGKILL');
+    const lost = await waiting;
+    expect(lost.isError).toBe(true);
+    expect(textOf(lost)).toContain('owner replica lost');
+    const listed = await call(onB, 'list_operations', { status: 'failed' });
+    expect(JSON.stringify(listed.structuredContent)).toContain(id3);
+
+    await onB.close();
+    b.proc.kill('SIGTERM');
+  }, 60_000);
+});
