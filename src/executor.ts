@@ -43,6 +43,7 @@ import {
   checkOptionalSignal,
   checkOptionalString,
   checkOptionsObject,
+  checkProgressValues,
   describeValue,
 } from './validate.js';
 import { Waiter } from './waiter.js';
@@ -606,17 +607,8 @@ export class Executor {
     }
   }
 
-  #report(op: LiveOperation, current: unknown, total: unknown, message: unknown): void {
-    if (typeof current !== 'number' || !Number.isFinite(current) || current < 0) {
-      throw new TypeError(
-        `Expected progress \`current\` to be a finite number >= 0, got ${describeValue(current)}`,
-      );
-    }
-    if (total !== undefined && (typeof total !== 'number' || !Number.isFinite(total) || total < 0)) {
-      throw new TypeError(
-        `Expected progress \`total\` to be a finite number >= 0, got ${describeValue(total)}`,
-      );
-    }
+  #report(op: LiveOperation, currentValue: unknown, totalValue: unknown, message: unknown): void {
+    const [current, total] = checkProgressValues(currentValue, totalValue);
     const note = checkOptionalString('message', message);
     if (op.status !== 'running') return;
     const previous = op.progress;

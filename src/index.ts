@@ -52,11 +52,14 @@ export {
 export type { ProgressReporter } from './progress.js';
 export { MemoryStore } from './stores/memory.js';
 export {
+  answerOwnUpdate,
   deserializeError,
   deserializeResult,
   type SerializedResult,
+  type SerializedUpdate,
   serializeError,
   serializeResult,
+  serializeUpdate,
 } from './stores/serialization.js';
 export type {
   Awaitable,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { describeValue } from './validate.js';
+import { checkProgressValues, describeValue } from './validate.js';
 
 /**
  * Reports progress from inside an operation: `progress(3, 10, 'rendering frame 3')`. A value below
@@ -69,16 +69,7 @@ function phaseOf(sink: ProgressSink, start: number, end: number, prefix: string)
       );
 
     const child = ((current: number, total?: number, message?: string) => {
-      if (typeof current !== 'number' || !Number.isFinite(current) || current < 0) {
-        throw new TypeError(
-          `Expected progress \`current\` to be a finite number >= 0, got ${describeValue(current)}`,
-        );
-      }
-      if (total !== undefined && (typeof total !== 'number' || !Number.isFinite(total) || total < 0)) {
-        throw new TypeError(
-          `Expected progress \`total\` to be a finite number >= 0, got ${describeValue(total)}`,
-        );
-      }
+      checkProgressValues(current, total);
       // Without a total the phase cannot say how far it is: it stays at its start.
       const fraction = total === undefined || total === 0 ? 0 : Math.min(1, current / total);
       emit(fraction, message);

@@ -50,6 +50,21 @@ export function checkCount(name: string, value: unknown, min: number, allowInfin
   return value;
 }
 
+/** A progress report's `current` and `total`: finite numbers >= 0, `total` optional. */
+export function checkProgressValues(current: unknown, total: unknown): [number, number | undefined] {
+  if (typeof current !== 'number' || !Number.isFinite(current) || current < 0) {
+    throw new TypeError(
+      `Expected progress \`current\` to be a finite number >= 0, got ${describeValue(current)}`,
+    );
+  }
+  if (total !== undefined && (typeof total !== 'number' || !Number.isFinite(total) || total < 0)) {
+    throw new TypeError(
+      `Expected progress \`total\` to be a finite number >= 0, got ${describeValue(total)}`,
+    );
+  }
+  return [current, total as number | undefined];
+}
+
 /** An operation id as received from a caller: a non-empty string of bounded length. */
 export function checkOperationId(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {

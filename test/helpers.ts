@@ -1,4 +1,5 @@
-// Small synchronisation helpers for tests: work that settles exactly when the test says so.
+// Small helpers for tests: work that settles exactly when the test says so, and store records.
+import type { OperationRecord } from '../src/index.js';
 
 export interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -40,4 +41,26 @@ export function expectStatus<R extends { status: string }, S extends R['status']
 
 function errorReplacer(_key: string, value: unknown): unknown {
   return value instanceof Error ? `${value.name}: ${value.message}` : value;
+}
+
+/** A running record, as the executor inserts one into a store. */
+export function runningRecord(
+  id: string,
+  owner?: string,
+  createdAt = Date.now(),
+  type = 'job',
+): OperationRecord {
+  return {
+    id,
+    type,
+    owner,
+    status: 'running',
+    createdAt,
+    startedAt: createdAt,
+    finishedAt: undefined,
+    expiresAt: undefined,
+    result: undefined,
+    error: undefined,
+    progress: undefined,
+  };
 }

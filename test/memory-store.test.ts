@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, type OperationRecord } from '../src/index.js';
+import { MemoryStore } from '../src/index.js';
 import { ShardedMap } from '../src/stores/sharded-map.js';
-
-function record(id: string, owner: string | undefined, createdAt: number, type = 't'): OperationRecord {
-  return {
-    id,
-    type,
-    owner,
-    status: 'running',
-    createdAt,
-    startedAt: createdAt,
-    finishedAt: undefined,
-    expiresAt: undefined,
-    result: undefined,
-    error: undefined,
-    progress: undefined,
-  };
-}
+import { runningRecord } from './helpers.js';
 
 describe('ShardedMap', () => {
   it('keeps every entry readable, replaceable and deletable across its promotion to shards', () => {
@@ -43,7 +28,7 @@ describe('MemoryStore', () => {
   it('lists oldest first by createdAt whatever order the records were registered in, also once sharded', () => {
     const store = new MemoryStore();
     const count = 6000; // past the promotion threshold
-    for (let i = 0; i < count; i++) store.insert(record(`op-${i}`, 'alice', count - i)); // registered newest first
+    for (let i = 0; i < count; i++) store.insert(runningRecord(`op-${i}`, 'alice', count - i)); // registered newest first
     const listed = store.list({ owner: 'alice', limit: 5 });
     expect(listed.map((r) => r.createdAt)).toEqual([1, 2, 3, 4, 5]);
     expect(store.list({ owner: 'alice', limit: 10_000 })).toHaveLength(count);
@@ -51,7 +36,7 @@ describe('MemoryStore', () => {
 
   it('finds a record only under its owner', () => {
     const store = new MemoryStore();
-    store.insert(record('a', 'alice', 1));
+    store.insert(runningRecord('a', 'alice', 1));
     expect(store.get('a', 'alice')?.id).toBe('a');
     expect(store.get('a', 'bob')).toBeUndefined();
     expect(store.get('a', undefined)).toBeUndefined();
@@ -59,13 +44,13 @@ describe('MemoryStore', () => {
 
   it('refuses a duplicate id', () => {
     const store = new MemoryStore();
-    store.insert(record('dup', undefined, 1));
-    expect(() => store.insert(record('dup', undefined, 2))).toThrow(/"dup" already exists/);
+    store.insert(runningRecord('dup', undefined, 1));
+    expect(() => store.insert(runningRecord('dup', undefined, 2))).toThrow(/"dup" already exists/);
   });
 
   it('finish() is a compare-and-set: the first terminal state stays', () => {
     const store = new MemoryStore();
-    store.insert(record('x', undefined, 1));
+    store.insert(runningRecord('x', undefined, 1));
     const first = store.finish('x', undefined, {
       status: 'completed',
       result: 1,
@@ -87,7 +72,7 @@ describe('MemoryStore', () => {
 
   it('setProgress() updates a running record only', () => {
     const store = new MemoryStore();
-    store.insert(record('p', undefined, 1));
+    store.insert(runningRecord('p', undefined, 1));
     const progress = { current: 1, total: 2, message: undefined, updatedAt: 5 };
     store.setProgress('p', undefined, progress);
     expect(store.get('p', undefined)?.progress).toBe(progress);
@@ -98,7 +83,7 @@ describe('MemoryStore', () => {
 
   it('drops an owner entirely once its last record is swept', async () => {
     const store = new MemoryStore();
-    store.insert(record('gone', 'carol', 1));
+    store.insert(runningRecord('gone', 'carol', 1));
     store.finish('gone', 'carol', { status: 'completed', finishedAt: 1, expiresAt: 10 });
     expect(await store.sweep(10)).toBe(1);
     expect(store.size).toBe(0);

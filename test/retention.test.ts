@@ -1,29 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Executor, MemoryStore, OperationNotFoundError, type OperationRecord } from '../src/index.js';
+import { Executor, MemoryStore, OperationNotFoundError } from '../src/index.js';
 import { ExpiryQueue } from '../src/stores/expiry-queue.js';
-import { expectStatus } from './helpers.js';
+import { expectStatus, runningRecord } from './helpers.js';
 
 let executor: Executor;
 afterEach(async () => {
   vi.useRealTimers();
   await executor?.stop();
 });
-
-function runningRecord(id: string): OperationRecord {
-  return {
-    id,
-    type: 't',
-    owner: undefined,
-    status: 'running',
-    createdAt: 0,
-    startedAt: 0,
-    finishedAt: undefined,
-    expiresAt: undefined,
-    result: undefined,
-    error: undefined,
-    progress: undefined,
-  };
-}
 
 describe('retention', () => {
   it('keeps a finished operation readable for retentionPeriod, then forgets it', async () => {

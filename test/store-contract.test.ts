@@ -3,14 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  OperationCancelledError,
-  type OperationRecord,
-  type OperationStore,
-} from '../src/index.js';
+import { MemoryStore, OperationCancelledError, type OperationStore } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { SqliteStore } from '../src/sqlite/index.js';
+import { runningRecord } from './helpers.js';
 import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from './redis-server.js';
 
 // The OperationStore contract, checked against every store.
@@ -44,32 +40,11 @@ const stores: [string, () => Promise<Store>, boolean][] = [
   ],
 ];
 
-function running(
-  id: string,
-  owner: string | undefined,
-  createdAt = Date.now(),
-  type = 'job',
-): OperationRecord {
-  return {
-    id,
-    type,
-    owner,
-    status: 'running',
-    createdAt,
-    startedAt: createdAt,
-    finishedAt: undefined,
-    expiresAt: undefined,
-    result: undefined,
-    error: undefined,
-    progress: undefined,
-  };
-}
-
 describe.each(stores)('%s', (_name, create, handsOverExpired) => {
   it('answers a record only to its own owner (the unowned one included)', async () => {
     const store = await create();
-    await store.insert(running('a', 'alice'));
-    await store.insert(running('n', undefined));
+    await store.insert(runningRecord('a', 'alice'));
+    await store.insert(runningRecord('n', undefined));
     expect((await store.get('a', 'alice'))?.id).toBe('a');
     expect(await store.get('a', 'bob')).toBeUndefined();
     expect(await store.get('a', undefined)).toBeUndefined();
@@ -81,7 +56,7 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
 
   it('finish() is a compare-and-set: the first terminal state stays, whoever tries next', async () => {
     const store = await create();
-    await store.insert(running('x', 'o'));
+    await store.insert(runningRecord('x', 'o'));
     const later = Date.now() + 60_000;
     const first = await store.finish('x', 'o', {
       status: 'completed',
@@ -106,7 +81,7 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
 
   it('keeps errors as errors: message, name and the library classes', async () => {
     const store = await create();
-    await store.insert(running('c', undefined));
+    await store.insert(runningRecord('c', undefined));
     await store.finish('c', undefined, {
       status: 'cancelled',
       error: new OperationCancelledError('user asked'),
@@ -126,10 +101,10 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
       ['old', now - 1],
       ['new', now + 60_000],
     ] as const) {
-      await store.insert(running(id, undefined));
+      await store.insert(runningRecord(id, undefined));
       await store.finish(id, undefined, { status: 'completed', result: id, finishedAt: now, expiresAt });
     }
-    await store.insert(running('live', undefined));
+    await store.insert(runningRecord('live', undefined));
     expect(await store.get('old', undefined)).toBeUndefined();
     expect((await store.list({ owner: undefined, limit: 10 })).map((r) => r.id).sort()).toEqual([
       'live',
@@ -144,9 +119,9 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
 
   it('lists oldest first, filtered by status and type, up to the limit', async () => {
     const store = await create();
-    await store.insert(running('b', 'o', 2000, 'render'));
-    await store.insert(running('a', 'o', 1000, 'crawl'));
-    await store.insert(running('c', 'o', 3000, 'render'));
+    await store.insert(runningRecord('b', 'o', 2000, 'render'));
+    await store.insert(runningRecord('a', 'o', 1000, 'crawl'));
+    await store.insert(runningRecord('c', 'o', 3000, 'render'));
     await store.finish('c', 'o', {
       status: 'completed',
       result: 1,
@@ -165,12 +140,12 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
   it('evicts the oldest finished record, never a running one', async () => {
     const store = await create();
     const now = Date.now();
-    await store.insert(running('r', undefined));
+    await store.insert(runningRecord('r', undefined));
     for (const [id, expiresAt] of [
       ['f1', now + 1000],
       ['f2', now + 2000],
     ] as const) {
-      await store.insert(running(id, undefined));
+      await store.insert(runningRecord(id, undefined));
       await store.finish(id, undefined, { status: 'completed', result: id, finishedAt: now, expiresAt });
     }
     expect((await store.evictOldestFinished?.())?.id).toBe('f1');
@@ -182,8 +157,8 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
 
   it('refuses a duplicate id', async () => {
     const store = await create();
-    await store.insert(running('d', undefined));
-    await expect(async () => store.insert(running('d', undefined))).rejects.toThrow();
+    await store.insert(runningRecord('d', undefined));
+    await expect(async () => store.insert(runningRecord('d', undefined))).rejects.toThrow();
     await store.close?.();
   });
 });

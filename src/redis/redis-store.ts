@@ -2,10 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from '@redis/client';
 import { ReplicaLostError } from '../errors.js';
 import {
+  answerOwnUpdate,
   deserializeError,
   deserializeResult,
   serializeError,
-  serializeResult,
+  serializeUpdate,
 } from '../stores/serialization.js';
 import type {
   OperationRecord,
@@ -207,32 +208,21 @@ export class RedisStore implements OperationStore {
     owner: string | undefined,
     update: TerminalUpdate,
   ): Promise<OperationRecord | undefined> {
-    let status: OperationStatus = update.status;
-    let result = '';
-    let error = update.error === undefined ? '' : serializeError(update.error);
-    let refusal: Error | undefined;
-    if (status === 'completed') {
-      const stored = serializeResult(update.result, this.#maxResultBytes);
-      if ('error' in stored) {
-        status = 'failed';
-        refusal = stored.error;
-        error = serializeError(refusal);
-      } else result = stored.json ?? '';
-    }
+    const written = serializeUpdate(update, this.#maxResultBytes);
     const record = await this.#finishAs(
       ownerTag(owner),
       id,
-      status,
+      written.status,
       update.finishedAt,
       update.expiresAt,
-      result,
-      error,
+      written.result ?? '',
+      written.error ?? '',
     );
-    if (record === undefined || record.finishedAt !== update.finishedAt || record.status !== status)
+    // Another writer's terminal state, if that is what the record holds.
+    if (record === undefined || record.finishedAt !== update.finishedAt || record.status !== written.status) {
       return record;
-    // What this call stored, as the caller's own objects rather than JSON copies of them.
-    if (refusal !== undefined) return { ...record, error: refusal };
-    return status === 'completed' ? { ...record, result: update.result } : { ...record, error: update.error };
+    }
+    return answerOwnUpdate(record, update, written);
   }
 
   async list(filter: RecordFilter): Promise<OperationRecord[]> {

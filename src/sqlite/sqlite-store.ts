@@ -2,10 +2,11 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { OperationInterruptedError } from '../errors.js';
 import {
+  answerOwnUpdate,
   deserializeError,
   deserializeResult,
   serializeError,
-  serializeResult,
+  serializeUpdate,
 } from '../stores/serialization.js';
 import type { OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from '../stores/store.js';
 import type { OperationStatus, Progress } from '../types.js';
@@ -152,35 +153,21 @@ export class SqliteStore implements OperationStore {
    * executor then takes on that outcome.
    */
   finish(id: string, owner: string | undefined, update: TerminalUpdate): OperationRecord | undefined {
-    let status = update.status;
-    let result: string | null = null;
-    let refusal: Error | undefined;
-    let error = update.error === undefined ? null : serializeError(update.error);
-    if (status === 'completed') {
-      const stored = serializeResult(update.result, this.#maxResultBytes);
-      if ('error' in stored) {
-        status = 'failed';
-        refusal = stored.error;
-        error = serializeError(refusal);
-      } else result = stored.json;
-    }
+    const written = serializeUpdate(update, this.#maxResultBytes);
     const changed = this.#statements.finish.run({
       id,
       owner: owner ?? null,
-      status,
+      status: written.status,
       finished_at: update.finishedAt,
       expires_at: update.expiresAt,
-      result,
-      error,
+      result: written.result,
+      error: written.error,
     }).changes;
     // Unchanged: unknown, or already terminal (the first terminal state stays).
     const row = this.#statements.getAny.get(id, owner ?? null) as Row | undefined;
     if (row === undefined) return undefined;
     const record = recordOf(row);
-    if (changed !== 1) return record;
-    // What this call stored, as the caller's own objects rather than JSON copies of them.
-    if (refusal !== undefined) return { ...record, error: refusal };
-    return status === 'completed' ? { ...record, result: update.result } : { ...record, error: update.error };
+    return changed === 1 ? answerOwnUpdate(record, update, written) : record;
   }
 
   list(filter: RecordFilter): OperationRecord[] {

@@ -14,6 +14,8 @@ import {
   ReplicaLostError,
   ResultNotStorableError,
 } from '../errors.js';
+import type { OperationStatus } from '../types.js';
+import type { OperationRecord, TerminalUpdate } from './store.js';
 
 /** A result as text, or why it cannot be. */
 export type SerializedResult =
@@ -61,6 +63,49 @@ export function serializeResult(value: unknown, maxBytes: number): SerializedRes
 /** The result stored by {@link serializeResult}. */
 export function deserializeResult(json: string | null): unknown {
   return json === null ? undefined : JSON.parse(json);
+}
+
+/** A terminal update as a serialising store writes it. */
+export interface SerializedUpdate {
+  /** The status to store: `failed` instead of `completed` when the result could not be stored. */
+  readonly status: OperationStatus;
+  /** The result's JSON, `null` for none. */
+  readonly result: string | null;
+  /** The error's JSON, `null` for none. */
+  readonly error: string | null;
+  /** Set when the result was refused: the error the operation fails with instead. */
+  readonly refusal: ResultNotStorableError | undefined;
+}
+
+/**
+ * A terminal update ready to write: a completed result that cannot be stored turns it into a
+ * failure with a {@link ResultNotStorableError}, as the store contract asks.
+ */
+export function serializeUpdate(update: TerminalUpdate, maxResultBytes: number): SerializedUpdate {
+  if (update.status !== 'completed') {
+    const error = update.error === undefined ? null : serializeError(update.error);
+    return { status: update.status, result: null, error, refusal: undefined };
+  }
+  const stored = serializeResult(update.result, maxResultBytes);
+  if ('error' in stored) {
+    return { status: 'failed', result: null, error: serializeError(stored.error), refusal: stored.error };
+  }
+  return { status: 'completed', result: stored.json, error: null, refusal: undefined };
+}
+
+/**
+ * What `finish()` answers when its own update was stored: the stored record, carrying the
+ * caller's own result or error objects rather than JSON copies of them.
+ */
+export function answerOwnUpdate(
+  record: OperationRecord,
+  update: TerminalUpdate,
+  written: SerializedUpdate,
+): OperationRecord {
+  if (written.refusal !== undefined) return { ...record, error: written.refusal };
+  return written.status === 'completed'
+    ? { ...record, result: update.result }
+    : { ...record, error: update.error };
 }
 
 interface ErrorJson {
