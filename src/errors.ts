@@ -15,7 +15,9 @@ export type McpAsyncErrorCode =
   | 'EXECUTOR_STOPPED'
   | 'OPERATION_INTERRUPTED'
   | 'REPLICA_LOST'
-  | 'RESULT_NOT_STORABLE';
+  | 'RESULT_NOT_STORABLE'
+  | 'CONTINUATION_TIMEOUT'
+  | 'CONTINUATION_LOST';
 
 /** Base class of every error raised or reported by mcp-async. */
 export class McpAsyncError extends Error {

@@ -14,6 +14,12 @@ export {
   registerAsyncTools,
   type ToolAnswer,
 } from './async-tools.js';
+export {
+  ContinuationLostError,
+  type ContinuationOptions,
+  ContinuationTimeoutError,
+  callToolWithContinuation,
+} from './client.js';
 export { ANONYMOUS_OWNER, defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
 export type { ProgressForwardingOptions } from './progress-forwarder.js';
 export { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';

@@ -1,0 +1,154 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  type CallToolRequest,
+  type CallToolResult,
+  CallToolResultSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { McpAsyncError } from '../errors.js';
+import { checkMilliseconds, checkOptionsObject } from '../validate.js';
+import { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';
+
+/** Options of {@link callToolWithContinuation}. */
+export interface ContinuationOptions {
+  /** Progress of the operation, from the first call and from every continuation. */
+  onprogress?: RequestOptions['onprogress'] | undefined;
+  /**
+   * Aborting it cancels the operation on the server, then rejects with the signal's reason. An
+   * abort during the first call takes effect when that call answers (within the tool's wait
+   * budget): dropping that request would leave the work running under an id never learnt.
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * The longest to follow the operation in all, in milliseconds; past it the promise rejects with
+   * a {@link ContinuationTimeoutError} naming the operation, which goes on on the server.
+   * @defaultValue no limit
+   */
+  maxWait?: number | undefined;
+  /**
+   * How long each `continue_operation` long-poll asks the server to wait, in seconds.
+   * @defaultValue 30
+   */
+  waitSeconds?: number | undefined;
+  /**
+   * The server's names for the generic tools, if it renamed them.
+   * @defaultValue `{ continue: 'continue_operation', cancel: 'cancel_operation' }`
+   */
+  toolNames?: Partial<Pick<ToolNames, 'continue' | 'cancel'>> | undefined;
+}
+
+/** Following the operation took longer than `maxWait`; it goes on on the server. */
+export class ContinuationTimeoutError extends McpAsyncError {
+  /** The operation, to follow later with `continue_operation`. */
+  readonly operationId: string;
+
+  /** @param operationId - the operation being followed @param maxWait - the limit, in ms */
+  constructor(operationId: string, maxWait: number) {
+    super(
+      'CONTINUATION_TIMEOUT',
+      `Operation ${operationId} was still running after ${maxWait} ms of following it; it goes on on the server`,
+    );
+    this.operationId = operationId;
+  }
+}
+
+/** The connection to the server failed while following an operation (the server went away or restarted). */
+export class ContinuationLostError extends McpAsyncError {
+  /** The operation, which the server may still hold: follow it again once reconnected. */
+  readonly operationId: string;
+
+  /** @param operationId - the operation being followed @param cause - what the request failed with */
+  constructor(operationId: string, cause: unknown) {
+    super(
+      'CONTINUATION_LOST',
+      `Lost the server while following operation ${operationId}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.operationId = operationId;
+  }
+}
+
+/**
+ * Calls a tool and, when it answers "still running", follows it with `continue_operation`
+ * long-polls until it finishes: a program on the SDK client simply awaits a ten-minute tool.
+ * Answers the tool's own final result (an `isError` result when it failed or was cancelled).
+ *
+ * Rejects with the signal's reason when `signal` aborts (after asking the server to cancel), with a
+ * {@link ContinuationTimeoutError} past `maxWait`, and with a {@link ContinuationLostError} when
+ * the server goes away mid-way; never hangs on a dead connection.
+ */
+export async function callToolWithContinuation(
+  client: Client,
+  params: CallToolRequest['params'],
+  options?: ContinuationOptions,
+): Promise<CallToolResult> {
+  const o = checkOptionsObject('options', options) as ContinuationOptions;
+  const maxWait =
+    o.maxWait === undefined ? undefined : checkMilliseconds('maxWait', o.maxWait, Number.MAX_SAFE_INTEGER);
+  const waitSeconds = checkMilliseconds('waitSeconds', o.waitSeconds ?? 30, 3600, 'seconds');
+  const names = {
+    continue: o.toolNames?.continue ?? 'continue_operation',
+    cancel: o.toolNames?.cancel ?? 'cancel_operation',
+  };
+  const signal = o.signal;
+  const deadline = maxWait === undefined ? undefined : Date.now() + maxWait;
+  // Each request may take its long-poll plus a margin; progress resets nothing here.
+  const requestOptions = (waitMs: number, withSignal: boolean): RequestOptions => ({
+    timeout: waitMs + 30_000,
+    ...(o.onprogress === undefined ? {} : { onprogress: o.onprogress }),
+    ...(withSignal && signal !== undefined ? { signal } : {}),
+  });
+
+  signal?.throwIfAborted();
+  let result = CallToolResultSchema.parse(
+    await client.callTool(params, undefined, requestOptions(60_000, false)),
+  );
+  for (let state = runningOf(result); state !== undefined; state = runningOf(result)) {
+    const id = state.operation_id;
+    if (isAborted(signal)) {
+      await cancelQuietly(client, names.cancel, id);
+      throw signal?.reason;
+    }
+    const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+    if (left <= 0) throw new ContinuationTimeoutError(id, maxWait!);
+    const wait = Math.min(waitSeconds, left / 1000);
+    try {
+      result = CallToolResultSchema.parse(
+        await client.callTool(
+          { name: names.continue, arguments: { operation_id: id, wait_seconds: wait } },
+          undefined,
+          requestOptions(wait * 1000, true),
+        ),
+      );
+    } catch (error) {
+      if (isAborted(signal)) {
+        await cancelQuietly(client, names.cancel, id);
+        throw signal?.reason;
+      }
+      throw new ContinuationLostError(id, error);
+    }
+  }
+  return result;
+}
+
+/** A function, not `signal?.aborted` inline: the signal can abort during any await in between. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** The running state an answer carries in `_meta`, if it is a "still running" answer. */
+function runningOf(result: CallToolResult): RunningState | undefined {
+  const state = result._meta?.[OPERATION_META_KEY] as RunningState | undefined;
+  return state?.status === 'running' && typeof state.operation_id === 'string' ? state : undefined;
+}
+
+/** Asks the server to cancel; a failure to reach it changes nothing for the caller, who gave up. */
+async function cancelQuietly(client: Client, tool: string, operationId: string): Promise<void> {
+  try {
+    await client.callTool({ name: tool, arguments: { operation_id: operationId } }, undefined, {
+      timeout: 10_000,
+    });
+  } catch {
+    // the server is unreachable: the operation's lifetime will end it there
+  }
+}
