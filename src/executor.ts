@@ -322,9 +322,12 @@ export class Executor {
     const limit = o.limit === undefined ? DEFAULT_LIST_LIMIT : checkCount('limit', o.limit, 0);
     const records = await this.#store.list({ owner, status, type, limit });
     const now = Date.now();
-    return records.map((record) =>
-      snapshotOf(this.#live.get(record.id) ?? record, record.id, now, this.#expectedMs(record.type)),
-    );
+    // One estimate per type, not one per record: each is a sort of the type's recent runs.
+    const expected = new Map<string, number | undefined>();
+    return records.map((record) => {
+      if (!expected.has(record.type)) expected.set(record.type, this.#expectedMs(record.type));
+      return snapshotOf(this.#live.get(record.id) ?? record, record.id, now, expected.get(record.type));
+    });
   }
 
   /**
@@ -452,10 +455,15 @@ export class Executor {
     });
   }
 
+  /** The type's learned estimate, once there are enough runs to trust it. */
+  #trusted(type: string): DurationEstimate | undefined {
+    const learned = this.#durations.estimate(type);
+    return learned !== undefined && learned.count >= MIN_RUNS_FOR_AUTO ? learned : undefined;
+  }
+
   /** The learned median of the type, once there are enough runs to trust it. */
   #expectedMs(type: string): number | undefined {
-    const learned = this.#durations.estimate(type);
-    return learned !== undefined && learned.count >= MIN_RUNS_FOR_AUTO ? learned.p50Ms : undefined;
+    return this.#trusted(type)?.p50Ms;
   }
 
   /** Why an operation will outlive `wait` (so `background: 'auto'` answers at once), or `undefined`. */
@@ -464,10 +472,9 @@ export class Executor {
       if (estimateMs <= wait) return undefined;
       return `expected to take about ${formatDuration(estimateMs)} (the caller's estimate), longer than the ${formatDuration(wait)} wait`;
     }
-    const expected = this.#expectedMs(type);
-    if (expected === undefined || expected <= wait) return undefined;
-    const runs = this.#durations.estimate(type)!.count;
-    return `expected to take about ${formatDuration(expected)} (the median of the last ${runs} "${type}" runs), longer than the ${formatDuration(wait)} wait`;
+    const learned = this.#trusted(type);
+    if (learned === undefined || learned.p50Ms <= wait) return undefined;
+    return `expected to take about ${formatDuration(learned.p50Ms)} (the median of the last ${learned.count} "${type}" runs), longer than the ${formatDuration(wait)} wait`;
   }
 
   /** Snapshot for an event: names the operation even if it was never registered. */
@@ -692,8 +699,7 @@ export class Executor {
         );
         this.#untrack(op);
         op.abort(record.error ?? new OperationCancelledError());
-        this.#live.delete(id);
-        this.#announce(op);
+        this.#finished(op, record);
       },
       () => undefined, // the store could not be read: the next change or the lifetime will settle it
     );
@@ -702,13 +708,13 @@ export class Executor {
   #sweep(): Promise<void> {
     this.#sweeping ??= (async () => {
       try {
-        const handlers = this.#emitter.all.get('expired');
+        // Without a listener the store need not rebuild the records it drops.
         await this.#store.sweep(
           Date.now(),
-          handlers === undefined || handlers.length === 0
-            ? undefined
-            : (record) =>
-                this.#emitter.emit('expired', { operation: snapshotOf(record, record.id, Date.now()) }),
+          this.#listening('expired')
+            ? (record) =>
+                this.#emitter.emit('expired', { operation: snapshotOf(record, record.id, Date.now()) })
+            : undefined,
         );
       } catch {
         // A failing sweep leaves expired records in place; reads still hide them (store contract).
@@ -719,10 +725,14 @@ export class Executor {
     return this.#sweeping;
   }
 
-  #emit<K extends keyof ExecutorEvents>(type: K, payload: () => ExecutorEvents[K]): void {
+  #listening(type: keyof ExecutorEvents): boolean {
     const handlers = this.#emitter.all.get(type);
-    if (handlers === undefined || handlers.length === 0) return;
-    this.#emitter.emit(type, payload());
+    return handlers !== undefined && handlers.length > 0;
+  }
+
+  /** Emits `type`, building its payload only when someone listens. */
+  #emit<K extends keyof ExecutorEvents>(type: K, payload: () => ExecutorEvents[K]): void {
+    if (this.#listening(type)) this.#emitter.emit(type, payload());
   }
 
   #listenerFailed(type: keyof ExecutorEvents, error: unknown): void {

@@ -100,14 +100,17 @@ function runningMessage(
 ): string {
   let text = `Operation ${id} (${type}) is still running after ${formatDuration(elapsedMs)}`;
   if (progress !== undefined) {
-    text +=
-      progress.total !== undefined && progress.total > 0
-        ? `; progress ${Math.floor((100 * progress.current) / progress.total)}% (${progress.current}/${progress.total})`
-        : `; progress ${progress.current}`;
+    text += `; progress ${percentOf(progress) ?? progress.current}`;
     if (progress.message !== undefined) text += `: ${progress.message}`;
   }
   if (etaMs !== undefined) text += `; about ${formatDuration(etaMs)} to go`;
   return `${text}.`;
+}
+
+/** `40% (4/10)` when the total is known, else `undefined`. */
+export function percentOf(progress: Progress): string | undefined {
+  if (progress.total === undefined || !(progress.total > 0)) return undefined;
+  return `${Math.floor((100 * progress.current) / progress.total)}% (${progress.current}/${progress.total})`;
 }
 
 /** `850 ms`, `12.3 s`, `4 min 05 s`. */

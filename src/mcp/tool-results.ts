@@ -9,7 +9,7 @@ import {
   type Progress,
   type RunningResult,
 } from '../index.js';
-import { formatDuration } from '../results.js';
+import { formatDuration, percentOf } from '../results.js';
 
 /** The key under `_meta` where every answer about an operation carries its machine-readable state. */
 export const OPERATION_META_KEY = 'io.github.mcp-async/operation';
@@ -59,10 +59,7 @@ function progressJson(progress: Progress): NonNullable<RunningState['progress']>
 
 function progressText(progress: Progress | undefined): string {
   if (progress === undefined) return '';
-  const share =
-    progress.total !== undefined && progress.total > 0
-      ? `${Math.floor((100 * progress.current) / progress.total)}% (${progress.current}/${progress.total})`
-      : `${progress.current} done`;
+  const share = percentOf(progress) ?? `${progress.current} done`;
   return `, ${share}${progress.message === undefined ? '' : `: ${progress.message}`}`;
 }
 
