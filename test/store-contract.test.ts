@@ -79,6 +79,28 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
     await store.close?.();
   });
 
+  it('finish() answers its own objects only when its update applied, even at the same status and time', async () => {
+    // Two cancels in the same millisecond (two replicas, say): the loser must see the winner's
+    // error, not its own, or both would report their own reason.
+    const store = await create();
+    await store.insert(runningRecord('t', 'o'));
+    const expiresAt = Date.now() + 60_000;
+    const mine = new OperationCancelledError('first');
+    const theirs = new OperationCancelledError('second');
+    const won = await store.finish('t', 'o', { status: 'cancelled', error: mine, finishedAt: 5, expiresAt });
+    const lost = await store.finish('t', 'o', {
+      status: 'cancelled',
+      error: theirs,
+      finishedAt: 5,
+      expiresAt,
+    });
+    expect(won?.error).toBe(mine);
+    expect(lost?.error).not.toBe(theirs);
+    expect(lost?.error).toBeInstanceOf(OperationCancelledError);
+    expect((lost!.error as OperationCancelledError).reason).toBe('first');
+    await store.close?.();
+  });
+
   it('keeps errors as errors: message, name and the library classes', async () => {
     const store = await create();
     await store.insert(runningRecord('c', undefined));

@@ -49,12 +49,13 @@ const ownerTag = (owner: string | undefined) => (owner === undefined ? 'n' : `s:
 
 // Makes a running record terminal, once, atomically: the compare-and-set every replica shares.
 // KEYS: record, all-operations zset. ARGV: owner tag (or '*' for any), status, finished_at,
-// expires_at, result, error, channel, id, prefix.
+// expires_at, result, error, channel, id, prefix. Answers {applied (1 or 0), the record's fields}:
+// only the script knows whether this write won (two writers may bring the same status and time).
 const FINISH = `
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return false end
 if ARGV[1] ~= '*' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
-if s ~= 'running' then return redis.call('HGETALL', KEYS[1]) end
+if s ~= 'running' then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3], 'expires_at', ARGV[4], 'result', ARGV[5], 'error', ARGV[6])
 local record = redis.call('HGETALL', KEYS[1])
 local owner = redis.call('HGET', KEYS[1], 'owner')
@@ -64,7 +65,7 @@ if replica then redis.call('SREM', ARGV[9] .. 'running:' .. replica, ARGV[8]) en
 -- Last: an expiry already past deletes the key at once.
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[7], ARGV[8] .. ' ' .. ARGV[2])
-return record
+return {1, record}
 `;
 
 // Adds a running record, unless the id exists. KEYS: record, owner index, all-operations zset,
@@ -209,7 +210,7 @@ export class RedisStore implements OperationStore {
     update: TerminalUpdate,
   ): Promise<OperationRecord | undefined> {
     const written = serializeUpdate(update, this.#maxResultBytes);
-    const record = await this.#finishAs(
+    const answer = await this.#finishAs(
       ownerTag(owner),
       id,
       written.status,
@@ -218,11 +219,9 @@ export class RedisStore implements OperationStore {
       written.result ?? '',
       written.error ?? '',
     );
-    // Another writer's terminal state, if that is what the record holds.
-    if (record === undefined || record.finishedAt !== update.finishedAt || record.status !== written.status) {
-      return record;
-    }
-    return answerOwnUpdate(record, update, written);
+    if (answer === undefined) return undefined;
+    // Unapplied: another writer's terminal state stands, and is answered as stored.
+    return answer.applied ? answerOwnUpdate(answer.record, update, written) : answer.record;
   }
 
   async list(filter: RecordFilter): Promise<OperationRecord[]> {
@@ -337,7 +336,7 @@ export class RedisStore implements OperationStore {
     expiresAt: number,
     result: string,
     error: string,
-  ): Promise<OperationRecord | undefined> {
+  ): Promise<{ applied: boolean; record: OperationRecord } | undefined> {
     const reply = (await this.#eval(
       FINISH,
       [this.#key(id), `${this.#prefix}ops`],
@@ -352,11 +351,12 @@ export class RedisStore implements OperationStore {
         id,
         this.#prefix,
       ],
-    )) as string[] | null;
+    )) as [number, string[]] | null;
     if (reply === null || !Array.isArray(reply)) return undefined;
+    const [applied, pairs] = reply;
     const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < reply.length; i += 2) fields[reply[i]!] = reply[i + 1]!;
-    return recordOf(fields);
+    for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i]!] = pairs[i + 1]!;
+    return { applied: applied === 1, record: recordOf(fields) };
   }
 
   /** EVALSHA, loading the script on first use or after a Redis restart flushed it. */
