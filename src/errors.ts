@@ -12,6 +12,8 @@ export type McpAsyncErrorCode =
   | 'OPERATION_LIFETIME_EXCEEDED'
   | 'NON_ERROR_THROWN'
   | 'TOO_MANY_OPERATIONS'
+  | 'TOO_MANY_WAITERS'
+  | 'STORE_FAILED'
   | 'EXECUTOR_STOPPED'
   | 'OPERATION_INTERRUPTED'
   | 'REPLICA_LOST'
@@ -104,16 +106,88 @@ export class NonErrorThrownError extends McpAsyncError {
 
 /** `execute()` was refused because `maxOperations` live and retained operations already exist. */
 export class TooManyOperationsError extends McpAsyncError {
-  /** The configured `maxOperations`. */
+  /** The limit reached: `maxOperations`, or `maxRunningPerOwner` when `owner` is set. */
   readonly limit: number;
+  /** The owner at its `maxRunningPerOwner`, when that is the limit reached. */
+  readonly owner: string | undefined;
 
-  /** @param limit - the configured `maxOperations` */
-  constructor(limit: number) {
+  /**
+   * @param limit - the configured `maxOperations`, or `maxRunningPerOwner`
+   * @param owner - the owner at its limit, for `maxRunningPerOwner`
+   */
+  constructor(limit: number, owner?: string) {
     super(
       'TOO_MANY_OPERATIONS',
-      `Too many operations: ${limit} running or retained (maxOperations); retry after some finish or expire`,
+      owner === undefined
+        ? `Too many operations: ${limit} running or retained (maxOperations); retry after some finish or expire`
+        : `Too many operations for owner "${owner}": ${limit} running (maxRunningPerOwner); retry after some finish`,
     );
     this.limit = limit;
+    this.owner = owner;
+  }
+}
+
+/**
+ * `continue()` was refused: waiting on this operation (`maxWaitersPerOperation`), or waiting at all
+ * (`maxWaiters`), is at its limit. Nothing about the operation changed.
+ */
+export class TooManyWaitersError extends McpAsyncError {
+  /** The limit reached. */
+  readonly limit: number;
+  /** The operation, when its own limit was reached. */
+  readonly operationId: string | undefined;
+
+  /**
+   * @param limit - the configured `maxWaitersPerOperation` or `maxWaiters`
+   * @param operationId - the operation, for `maxWaitersPerOperation`
+   */
+  constructor(limit: number, operationId?: string) {
+    super(
+      'TOO_MANY_WAITERS',
+      operationId === undefined
+        ? `Too many waits: ${limit} continue() calls are waiting (maxWaiters); retry later`
+        : `Too many waits on operation ${operationId}: ${limit} already (maxWaitersPerOperation); wait on it from fewer places`,
+    );
+    this.limit = limit;
+    this.operationId = operationId;
+  }
+}
+
+/** What the executor was asking of its store when the store failed. */
+export type StoreAction =
+  | 'insert'
+  | 'read'
+  | 'list'
+  | 'setProgress'
+  | 'finish'
+  | 'cancel'
+  | 'sweep'
+  | 'evict';
+
+/**
+ * The operation store failed (threw or rejected): the store's own error is the `cause`. A read
+ * (`continue()`, `get()`, `list()`, `cancel()` of an operation held elsewhere) rejects with it; a
+ * failure in the background is reported as a `storeError` event instead.
+ */
+export class StoreError extends McpAsyncError {
+  /** What was asked of the store. */
+  readonly action: StoreAction;
+  /** The operation concerned, if one was. */
+  readonly operationId: string | undefined;
+
+  /**
+   * @param action - what was asked of the store
+   * @param operationId - the operation concerned, if any
+   * @param cause - what the store threw or rejected with
+   */
+  constructor(action: StoreAction, operationId: string | undefined, cause: unknown) {
+    super(
+      'STORE_FAILED',
+      `The operation store failed (${action}${operationId === undefined ? '' : ` of operation ${operationId}`}): ${cause instanceof Error ? cause.message : describeThrown(cause)}`,
+      { cause },
+    );
+    this.action = action;
+    this.operationId = operationId;
   }
 }
 

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { StoreError } from './errors.js';
 import type { OperationSnapshot, Progress } from './types.js';
 
 /** Payload of every lifecycle event: the operation as it stands when the event fires. */
@@ -27,6 +28,12 @@ export interface CompletedEvent extends OperationEvent {
 export interface ErrorEvent extends OperationEvent {
   /** Why it failed or was cancelled. */
   readonly error: Error;
+}
+
+/** Payload of `storeError`: the store failed at something the executor did in the background. */
+export interface StoreErrorEvent {
+  /** The failure, its `cause` being what the store threw. */
+  readonly error: StoreError;
 }
 
 /** Payload of `listenerError`: an event handler threw. */
@@ -59,6 +66,12 @@ export type ExecutorEvents = {
   expired: OperationEvent;
   /** A finished operation was dropped before its retention ended, to make room (`whenFull: 'evict-oldest'`). */
   evicted: OperationEvent;
+  /**
+   * The store failed at a write or a sweep the executor did in the background (a record's
+   * progress or terminal state, expired records). Waiters still get the outcome; the store may lag
+   * behind until the operation is written again or expires.
+   */
+  storeError: StoreErrorEvent;
   /** A handler of another event threw. */
   listenerError: ListenerErrorEvent;
 };

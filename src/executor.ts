@@ -5,7 +5,10 @@ import {
   OperationCancelledError,
   OperationLifetimeError,
   OperationNotFoundError,
+  type StoreAction,
+  StoreError,
   TooManyOperationsError,
+  TooManyWaitersError,
 } from './errors.js';
 import { type DurationEstimate, DurationStats } from './estimates.js';
 import type { ExecutorEvents } from './events.js';
@@ -91,6 +94,10 @@ export class Executor {
   #unregistered = 0;
   /** Waits on operations that run in another process (a shared store), by id: the store's change feed or `stop()` ends them. */
   readonly #remoteWaits = new Map<string, Set<Waiter>>();
+  /** Running operations per owner, for `maxRunningPerOwner`. */
+  readonly #runningByOwner = new Map<string, number>();
+  /** `continue()` calls waiting now, for `maxWaiters`. */
+  #waiting = 0;
   /** Unsubscribes from the store's change feed, if it has one. */
   readonly #unwatch: (() => void) | undefined;
   readonly #emitter: Emitter<ExecutorEvents> = mitt<ExecutorEvents>();
@@ -160,6 +167,9 @@ export class Executor {
     if (this.#unregistered + this.#store.size >= this.options.maxOperations) {
       return this.#executeWhenRoom(fn, options);
     }
+    if (owner !== undefined && (this.#runningByOwner.get(owner) ?? 0) >= this.options.maxRunningPerOwner) {
+      return Promise.reject(new TooManyOperationsError(this.options.maxRunningPerOwner, owner));
+    }
 
     const op = new LiveOperation(type, owner, Date.now());
     if (onProgress !== undefined) op.onProgress = onProgress as (progress: Progress) => void;
@@ -219,7 +229,7 @@ export class Executor {
    * it, or `running` when the wait ends first (the time ran out or `signal` aborted).
    *
    * Rejects with {@link OperationNotFoundError} for an id that is unknown, expired, or another
-   * owner's.
+   * owner's, and with {@link TooManyWaitersError} past `maxWaitersPerOperation` or `maxWaiters`.
    */
   async continue<T = unknown>(
     operationId: string,
@@ -237,9 +247,14 @@ export class Executor {
     if (op !== undefined) {
       if (op.owner !== owner) throw new OperationNotFoundError(id);
       if (op.status !== 'running' || wait === 0) return this.#resultOf(op);
+      this.#admitWaiter(id, op.waiterCount);
+      this.#waiting++;
       return new Promise<OperationResult<T>>((resolve) => {
         const waiter = new Waiter(
-          () => resolve(this.#resultOf(op)),
+          () => {
+            this.#waiting--;
+            resolve(this.#resultOf(op));
+          },
           () => op.removeWaiter(waiter),
         );
         op.addWaiter(waiter);
@@ -248,14 +263,36 @@ export class Executor {
       });
     }
 
-    const record = await this.#store.get(id, owner);
-    if (record === undefined) throw new OperationNotFoundError(id);
+    // Maybe running, but not in this process: another executor sharing the store runs it. The
+    // store's change feed ends the wait when it finishes (without one, it is read again when the
+    // wait is over). The wait listens before the read: a change landing between the two would
+    // otherwise be missed, and the wait sit out its whole time.
+    if (wait > 0) this.#admitWaiter(id, 0); // the per-operation count once the owner is known
+    const remote = wait === 0 || this.#unwatch === undefined ? undefined : this.#remoteWait(id);
+    let record: OperationRecord | undefined;
+    try {
+      record = await this.#read('read', id, () => this.#store.get(id, owner));
+    } catch (error) {
+      remote?.cancel();
+      throw error;
+    }
+    if (record === undefined) {
+      remote?.cancel();
+      throw new OperationNotFoundError(id);
+    }
     const expectedMs = this.#expectedMs(record.type);
-    if (record.status !== 'running' || wait === 0) return resultOf(record, id, Date.now(), { expectedMs });
-    // Running, but not in this process: another executor sharing the store runs it. The store's
-    // change feed ends the wait when it finishes; without one, it is read again when the wait is over.
-    await this.#waitRemote(id, wait, signal);
-    return resultOf((await this.#store.get(id, owner)) ?? record, id, Date.now(), { expectedMs });
+    if (record.status !== 'running' || wait === 0) {
+      remote?.cancel();
+      return resultOf(record, id, Date.now(), { expectedMs });
+    }
+    const others = (this.#remoteWaits.get(id)?.size ?? 0) - (remote === undefined ? 0 : 1);
+    if (others >= this.options.maxWaitersPerOperation) {
+      remote?.cancel();
+      throw new TooManyWaitersError(this.options.maxWaitersPerOperation, id);
+    }
+    await (remote ?? this.#remoteWait(id)).wait(wait, signal);
+    const after = await this.#read('read', id, () => this.#store.get(id, owner));
+    return resultOf(after ?? record, id, Date.now(), { expectedMs });
   }
 
   /**
@@ -280,16 +317,18 @@ export class Executor {
       await this.#settle(op, 'cancelled', new OperationCancelledError(reason));
       return snapshotOf(op, id, Date.now());
     }
-    const record = await this.#store.get(id, owner);
+    const record = await this.#read('read', id, () => this.#store.get(id, owner));
     if (record === undefined) throw new OperationNotFoundError(id);
     if (record.status !== 'running') return snapshotOf(record, id, Date.now());
     const now = Date.now();
-    const after = await this.#store.finish(id, owner, {
-      status: 'cancelled',
-      error: new OperationCancelledError(reason),
-      finishedAt: now,
-      expiresAt: now + this.options.retentionPeriod,
-    });
+    const after = await this.#read('cancel', id, () =>
+      this.#store.finish(id, owner, {
+        status: 'cancelled',
+        error: new OperationCancelledError(reason),
+        finishedAt: now,
+        expiresAt: now + this.options.retentionPeriod,
+      }),
+    );
     return snapshotOf(after ?? record, id, Date.now());
   }
 
@@ -299,7 +338,12 @@ export class Executor {
     const id = checkOperationId(operationId);
     const owner = checkOptionalString('owner', checkOptionsObject('options', options).owner);
     const op = this.#live.get(id);
-    const state = op !== undefined ? (op.owner === owner ? op : undefined) : await this.#store.get(id, owner);
+    const state =
+      op !== undefined
+        ? op.owner === owner
+          ? op
+          : undefined
+        : await this.#read('read', id, () => this.#store.get(id, owner));
     return state === undefined ? undefined : snapshotOf(state, id, Date.now(), this.#expectedMs(state.type));
   }
 
@@ -320,7 +364,9 @@ export class Executor {
     }
     const status = o.status as OperationStatus | undefined;
     const limit = o.limit === undefined ? DEFAULT_LIST_LIMIT : checkCount('limit', o.limit, 0);
-    const records = await this.#store.list({ owner, status, type, limit });
+    const records = await this.#read('list', undefined, () =>
+      this.#store.list({ owner, status, type, limit }),
+    );
     const now = Date.now();
     // One estimate per type, not one per record: each is a sort of the type's recent runs.
     const expected = new Map<string, number | undefined>();
@@ -410,6 +456,14 @@ export class Executor {
     return Math.min(wait, this.options.maxWait);
   }
 
+  /** Refuses one more `continue()` wait past `maxWaitersPerOperation` or `maxWaiters`. */
+  #admitWaiter(id: string, onOperation: number): void {
+    if (onOperation >= this.options.maxWaitersPerOperation) {
+      throw new TooManyWaitersError(this.options.maxWaitersPerOperation, id);
+    }
+    if (this.#waiting >= this.options.maxWaiters) throw new TooManyWaitersError(this.options.maxWaiters);
+  }
+
   #assertNotStopped(): void {
     if (this.#stopped !== undefined) throw new ExecutorStoppedError();
   }
@@ -418,9 +472,16 @@ export class Executor {
     op.nextRunning = this.#running;
     if (this.#running !== undefined) this.#running.previousRunning = op;
     this.#running = op;
+    if (op.owner !== undefined)
+      this.#runningByOwner.set(op.owner, (this.#runningByOwner.get(op.owner) ?? 0) + 1);
   }
 
   #untrack(op: LiveOperation): void {
+    if (op.owner !== undefined) {
+      const count = this.#runningByOwner.get(op.owner)! - 1;
+      if (count === 0) this.#runningByOwner.delete(op.owner);
+      else this.#runningByOwner.set(op.owner, count);
+    }
     if (op.previousRunning === undefined) this.#running = op.nextRunning;
     else op.previousRunning.nextRunning = op.nextRunning;
     if (op.nextRunning !== undefined) op.nextRunning.previousRunning = op.previousRunning;
@@ -441,7 +502,8 @@ export class Executor {
   async #evictOne(): Promise<boolean> {
     if (this.options.whenFull !== 'evict-oldest' || this.#store.evictOldestFinished === undefined)
       return false;
-    const evicted = await this.#store.evictOldestFinished();
+    const store = this.#store as Required<Pick<OperationStore, 'evictOldestFinished'>>;
+    const evicted = await this.#read('evict', undefined, () => store.evictOldestFinished());
     if (evicted === undefined) return false;
     this.#emit('evicted', () => ({ operation: snapshotOf(evicted, evicted.id, Date.now()) }));
     return true;
@@ -503,7 +565,7 @@ export class Executor {
       error: undefined,
       progress: op.progress,
     };
-    const inserted = this.#storeCall(() => this.#store.insert(record));
+    const inserted = this.#storeCall('insert', op.id!, () => this.#store.insert(record));
     if (inserted instanceof Error) {
       this.#registrationFailed(op, inserted);
       return;
@@ -578,7 +640,9 @@ export class Executor {
     const write = (): Awaitable<OperationRecord | undefined> => this.#store.finish(id, op.owner, update);
     const registration = op.registration;
     const written =
-      registration === undefined ? this.#storeCall(write) : registration.then(() => this.#storeCall(write));
+      registration === undefined
+        ? this.#storeCall('finish', id, write)
+        : registration.then(() => this.#storeCall('finish', id, write));
     if (written === undefined || !isThenable(written)) {
       this.#finished(op, written);
       return undefined;
@@ -592,9 +656,10 @@ export class Executor {
       record !== undefined &&
       !(record instanceof Error) &&
       record.status !== 'running' &&
-      record.status !== op.status
+      !isOwnOutcome(op, record)
     ) {
-      // Another writer to a shared store made it terminal first: that outcome is the real one.
+      // Another writer to a shared store made it terminal first: that outcome is the real one
+      // (even with the same status: when two cancels race, the other one's reason and time stand).
       op.adopt(record.status, record.result, record.error, record.finishedAt);
       if (record.status === 'cancelled') op.abort(record.error ?? new OperationCancelledError());
     }
@@ -629,8 +694,8 @@ export class Executor {
     if (op.registered) {
       const id = op.id!;
       const write = () => this.#store.setProgress(id, op.owner, progress);
-      if (op.registration === undefined) this.#storeCall(write);
-      else op.registration.then(() => this.#storeCall(write));
+      if (op.registration === undefined) this.#storeCall('setProgress', id, write);
+      else op.registration.then(() => this.#storeCall('setProgress', id, write));
     }
     if (op.onProgress !== undefined) {
       try {
@@ -643,39 +708,77 @@ export class Executor {
   }
 
   /**
-   * Calls the store; a throw or a rejection is turned into an `Error` answer (never an unhandled
-   * rejection). Answers the store's value, synchronously when the store answered synchronously.
+   * Calls the store in the background; a throw or a rejection is reported as `storeError` and
+   * turned into a {@link StoreError} answer (never an unhandled rejection). Answers the store's
+   * value, synchronously when the store answered synchronously.
    */
-  #storeCall<R>(call: () => Awaitable<R>): Awaitable<R | Error> | undefined {
+  #storeCall<R>(
+    action: StoreAction,
+    id: string,
+    call: () => Awaitable<R>,
+  ): Awaitable<R | StoreError> | undefined {
+    const failed = (error: unknown): StoreError => {
+      const failure = new StoreError(action, id, error);
+      this.#emit('storeError', () => ({ error: failure }));
+      return failure;
+    };
     try {
       const answer = call();
       if (!isThenable(answer)) return answer;
-      return Promise.resolve(answer).then(undefined, asError);
+      return Promise.resolve(answer).then(undefined, failed);
     } catch (error) {
-      return asError(error);
+      return failed(error);
     }
   }
 
-  #waitRemote(id: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      let waiters = this.#remoteWaits.get(id);
-      if (waiters === undefined) {
-        waiters = new Set();
-        this.#remoteWaits.set(id, waiters);
-      }
-      const own = waiters;
-      const waiter = new Waiter(
-        () => {
-          own.delete(waiter);
-          if (own.size === 0 && this.#remoteWaits.get(id) === own) this.#remoteWaits.delete(id);
-          resolve();
-        },
-        () => undefined,
-      );
-      own.add(waiter);
-      if (signal !== undefined) waiter.listen(signal);
-      waiter.startTimer(ms);
+  /** Calls the store for a caller who waits on the answer: a failure rejects as a {@link StoreError}. */
+  async #read<R>(action: StoreAction, id: string | undefined, call: () => Awaitable<R>): Promise<R> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new StoreError(action, id, error);
+    }
+  }
+
+  /**
+   * A wait for an operation another executor runs, listening to the change feed from now on:
+   * `wait()` bounds it (at once if a change came already), `cancel()` drops it unused.
+   */
+  #remoteWait(id: string): {
+    wait(ms: number, signal: AbortSignal | undefined): Promise<void>;
+    cancel(): void;
+  } {
+    let waiters = this.#remoteWaits.get(id);
+    if (waiters === undefined) {
+      waiters = new Set();
+      this.#remoteWaits.set(id, waiters);
+    }
+    const own = waiters;
+    let ended!: () => void;
+    const done = new Promise<void>((resolve) => {
+      ended = resolve;
     });
+    this.#waiting++;
+    const waiter = new Waiter(
+      () => {
+        this.#waiting--;
+        own.delete(waiter);
+        if (own.size === 0 && this.#remoteWaits.get(id) === own) this.#remoteWaits.delete(id);
+        ended();
+      },
+      () => undefined,
+    );
+    own.add(waiter);
+    return {
+      wait(ms, signal) {
+        if (!waiter.ended) {
+          if (signal !== undefined) waiter.listen(signal);
+          waiter.startTimer(ms);
+        }
+        return done;
+      },
+      cancel: () => waiter.end('aborted'),
+    };
   }
 
   /**
@@ -716,8 +819,10 @@ export class Executor {
                 this.#emitter.emit('expired', { operation: snapshotOf(record, record.id, Date.now()) })
             : undefined,
         );
-      } catch {
+      } catch (error) {
         // A failing sweep leaves expired records in place; reads still hide them (store contract).
+        const failure = new StoreError('sweep', undefined, error);
+        this.#emit('storeError', () => ({ error: failure }));
       } finally {
         this.#sweeping = undefined;
       }
@@ -790,4 +895,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new NonErrorThrownError(value);
+}
+
+/**
+ * Whether the store's terminal record is this process's own write: stores answer their own
+ * update's result or error object itself (not a copy), so identity tells it from another writer's.
+ */
+function isOwnOutcome(op: LiveOperation, record: OperationRecord): boolean {
+  if (record.status !== op.status) return false;
+  return record.status === 'completed' ? record.result === op.result : record.error === op.error;
 }

@@ -15,7 +15,10 @@ export {
   OperationNotFoundError,
   ReplicaLostError,
   ResultNotStorableError,
+  type StoreAction,
+  StoreError,
   TooManyOperationsError,
+  TooManyWaitersError,
 } from './errors.js';
 export type { DurationEstimate } from './estimates.js';
 export type {
@@ -25,6 +28,7 @@ export type {
   ListenerErrorEvent,
   OperationEvent,
   ProgressEvent,
+  StoreErrorEvent,
 } from './events.js';
 export { type EventHandler, Executor } from './executor.js';
 export {

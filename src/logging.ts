@@ -11,7 +11,7 @@ import { formatDuration } from './results.js';
 import type { OperationSnapshot } from './types.js';
 
 /** The lifecycle events that are logged. */
-export type LifecycleEvent = Exclude<keyof ExecutorEvents, 'listenerError'>;
+export type LifecycleEvent = Exclude<keyof ExecutorEvents, 'listenerError' | 'storeError'>;
 
 /** Severity, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

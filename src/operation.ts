@@ -109,6 +109,11 @@ export class LiveOperation implements OperationState {
     }
   }
 
+  /** How many waits are on it now. */
+  get waiterCount(): number {
+    return (this.#firstWaiter === undefined ? 0 : 1) + (this.#moreWaiters?.size ?? 0);
+  }
+
   removeWaiter(waiter: Waiter): void {
     if (this.#firstWaiter === waiter) this.#firstWaiter = undefined;
     else this.#moreWaiters?.delete(waiter);

@@ -53,6 +53,28 @@ export interface ExecutorOptions {
    */
   maxOperations?: number | undefined;
   /**
+   * The most operations one owner may have running at once; past it `execute()` rejects with a
+   * {@link TooManyOperationsError} naming the owner, so that one client cannot take every slot.
+   * Operations without an owner are not counted. Per executor (per replica with a shared store).
+   * `Infinity` for no cap.
+   * @defaultValue 1000
+   */
+  maxRunningPerOwner?: number | undefined;
+  /**
+   * The most `continue()` calls that may wait on one operation at once (its `execute()` call's own
+   * wait counts too); past it `continue()` rejects with a {@link TooManyWaitersError}.
+   * `Infinity` for no cap.
+   * @defaultValue 1000
+   */
+  maxWaitersPerOperation?: number | undefined;
+  /**
+   * The most `continue()` calls that may wait at once, over every operation; past it `continue()`
+   * rejects with a {@link TooManyWaitersError}. Each wait holds a timer and a promise until it
+   * ends. `Infinity` for no cap.
+   * @defaultValue 10_000
+   */
+  maxWaiters?: number | undefined;
+  /**
    * What `execute()` does at `maxOperations`, once expired records are swept: `'reject'` with a
    * {@link TooManyOperationsError}, or `'evict-oldest'`: drop the finished operation that finished
    * longest ago (emitting `evicted`) to make room. Running operations are never evicted.
@@ -82,6 +104,12 @@ export interface ResolvedExecutorOptions {
   readonly maxWait: number;
   /** See {@link ExecutorOptions.maxOperations}. */
   readonly maxOperations: number;
+  /** See {@link ExecutorOptions.maxRunningPerOwner}. */
+  readonly maxRunningPerOwner: number;
+  /** See {@link ExecutorOptions.maxWaitersPerOperation}. */
+  readonly maxWaitersPerOperation: number;
+  /** See {@link ExecutorOptions.maxWaiters}. */
+  readonly maxWaiters: number;
 }
 
 /** The defaults of {@link ExecutorOptions}. */
@@ -93,6 +121,9 @@ export const DEFAULT_EXECUTOR_OPTIONS: ResolvedExecutorOptions = Object.freeze({
   cleanupInterval: 60_000,
   maxWait: 55_000,
   maxOperations: 10_000,
+  maxRunningPerOwner: 1000,
+  maxWaitersPerOperation: 1000,
+  maxWaiters: 10_000,
 });
 
 /** Options of one `execute()` call. */
@@ -226,6 +257,14 @@ export function resolveExecutorOptions(
     );
   }
   const maxOperations = checkCount('maxOperations', pick('maxOperations'), 1, true);
+  const maxRunningPerOwner = checkCount('maxRunningPerOwner', pick('maxRunningPerOwner'), 1, true);
+  const maxWaitersPerOperation = checkCount(
+    'maxWaitersPerOperation',
+    pick('maxWaitersPerOperation'),
+    1,
+    true,
+  );
+  const maxWaiters = checkCount('maxWaiters', pick('maxWaiters'), 1, true);
   const whenFull = pick('whenFull');
   if (whenFull !== 'reject' && whenFull !== 'evict-oldest') {
     throw new TypeError(
@@ -247,6 +286,9 @@ export function resolveExecutorOptions(
     cleanupInterval,
     maxWait,
     maxOperations,
+    maxRunningPerOwner,
+    maxWaitersPerOperation,
+    maxWaiters,
     ...(store === undefined ? {} : { store }),
   };
 }

@@ -1,4 +1,6 @@
 // Small helpers for tests: work that settles exactly when the test says so, and store records.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { OperationRecord } from '../src/index.js';
 
 export interface Deferred<T> {
@@ -63,4 +65,29 @@ export function runningRecord(
     error: undefined,
     progress: undefined,
   };
+}
+
+/**
+ * Runs a fixture (a TypeScript file under test/fixtures) in a child Node process and waits until it
+ * exits by itself: a child that never calls `process.exit` shows by exiting that nothing it made
+ * kept its event loop alive. Answers its exit code and output.
+ */
+export async function runFixture(
+  name: string,
+  nodeOptions: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const fixture = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', fixture], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, stderr };
 }

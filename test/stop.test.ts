@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Executor, ExecutorStoppedError } from '../src/index.js';
-import { expectStatus, never } from './helpers.js';
+import { expectStatus, never, runFixture } from './helpers.js';
 
 describe('stop()', () => {
   it('is idempotent: every call answers the same promise, and none throws (Go defect: double Stop panicked)', async () => {
@@ -51,21 +49,9 @@ describe('stop()', () => {
   });
 
   it('lets the process exit on its own: no timer or handle is left behind', async () => {
-    const fixture = fileURLToPath(new URL('./fixtures/stop-child.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
     // The child sets an hour-long lifetime, 50 s waits and a 1 s sweeper: it can only exit within
     // the test's timeout if stop() cleared them all.
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stdout, stderr } = await runFixture('stop-child.ts');
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ longPoll: 'cancelled', reason: 'ExecutorStoppedError' });

@@ -2,11 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   Executor,
   MemoryStore,
+  type OperationCancelledError,
   OperationNotFoundError,
   type OperationRecord,
   type OperationStore,
   type Progress,
   type RecordFilter,
+  StoreError,
   type TerminalUpdate,
 } from '../src/index.js';
 import { deferred, expectStatus, never } from './helpers.js';
@@ -163,10 +165,75 @@ describe('a store shared with another writer', () => {
     await executor.stop();
     expectStatus(await waiting, 'completed');
   });
+
+  it('a change that lands while continue() reads the record still ends its wait (no lost wake-up)', async () => {
+    // Two executors on one store with a change feed, as replicas on Redis. B's read is held
+    // until A has finished the work and the change has gone out: the read answers "running"
+    // (what it saw), and only a wait listening before the read hears the change.
+    const shared = sharedStore();
+    let holdReads: Promise<void> | undefined;
+    const a = new Executor({ store: shared.view() });
+    executor = new Executor({
+      store: shared.view({
+        get: async (id, owner, read) => {
+          const seen = read(id, owner);
+          await holdReads;
+          return seen;
+        },
+      }),
+      maxWait: 60_000,
+    });
+    try {
+      const work = deferred<string>();
+      const id = expectStatus(await a.execute(() => work.promise, { timeout: 0 }), 'running').operationId;
+      const read = deferred();
+      holdReads = read.promise;
+      const waiting = executor.continue(id, 60_000); // without the early listener: a 60 s wait
+      const finishedOnA = new Promise((resolve) => a.on('completed', resolve));
+      work.resolve('done on A');
+      await finishedOnA; // A's finish is in the store and its change went out; B's read is held
+      read.resolve();
+      expect(expectStatus(await waiting, 'completed').result).toBe('done on A');
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('two cancels race on two replicas: the one the store took first stands, in both answers', async () => {
+    // A cancels its own operation: settled locally at once, its store write held. Meanwhile B's
+    // cancel reaches the store first. A's write then finds B's record, and A must take it on.
+    const shared = sharedStore();
+    let releaseA!: () => void;
+    const heldA = new Promise<void>((resolve) => {
+      releaseA = resolve;
+    });
+    const a = new Executor({
+      store: shared.view({
+        finish: async (id, owner, update, write) => {
+          await heldA;
+          return write(id, owner, update);
+        },
+      }),
+    });
+    executor = new Executor({ store: shared.view() });
+    try {
+      const id = expectStatus(await a.execute(() => never(), { timeout: 0 }), 'running').operationId;
+      const byA = a.cancel(id, { reason: 'A' });
+      const byB = await executor.cancel(id, { reason: 'B' });
+      releaseA();
+      const fromA = await byA;
+      expect((byB.error as OperationCancelledError).reason).toBe('B');
+      expect((fromA.error as OperationCancelledError).reason).toBe('B');
+      expect(fromA.finishedAt).toBe(byB.finishedAt);
+      expect((await a.get(id))?.finishedAt).toBe(byB.finishedAt);
+    } finally {
+      await a.stop();
+    }
+  });
 });
 
 describe('a failing store', () => {
-  it('an insert that rejects fails the operation with that error and aborts the work', async () => {
+  it('an insert that rejects fails the operation with a StoreError naming it, and aborts the work', async () => {
     const store = new AsyncStore();
     store.insert = async () => {
       throw new Error('disk full');
@@ -183,7 +250,12 @@ describe('a failing store', () => {
       ),
       'failed',
     );
-    expect(result.error.message).toBe('disk full');
+    expect(result.error).toBeInstanceOf(StoreError);
+    expect(result.error).toMatchObject({ code: 'STORE_FAILED', action: 'insert' });
+    expect(result.error.message).toMatch(
+      /^The operation store failed \(insert of operation \S+\): disk full$/,
+    );
+    expect((result.error.cause as Error).message).toBe('disk full');
     expect(result.operationId).toBeUndefined();
     expect(signal?.aborted).toBe(true);
     // and it keeps serving
@@ -197,7 +269,8 @@ describe('a failing store', () => {
     };
     executor = new Executor({ store });
     const result = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'failed');
-    expect(result.error.message).toBe('sync failure');
+    expect(result.error).toBeInstanceOf(StoreError);
+    expect(result.error.message).toContain('sync failure');
   });
 
   it('a finish that rejects still wakes the waiters with the outcome', async () => {
@@ -213,3 +286,52 @@ describe('a failing store', () => {
     expect(expectStatus(await waiting, 'completed').result).toBe('computed');
   });
 });
+
+/**
+ * One MemoryStore shared by several executors, as replicas share Redis: each gets a view with a
+ * change feed; a view may hold its reads or its terminal writes to stage a race.
+ */
+function sharedStore() {
+  const inner = new MemoryStore();
+  const listeners = new Set<(change: { id: string; status: OperationRecord['status'] }) => void>();
+  const finish = (id: string, owner: string | undefined, update: TerminalUpdate) => {
+    const record = inner.finish(id, owner, update);
+    for (const listener of listeners) listener({ id, status: update.status });
+    return record;
+  };
+  return {
+    view(
+      hooks: {
+        get?: (
+          id: string,
+          owner: string | undefined,
+          read: MemoryStore['get'],
+        ) => Promise<OperationRecord | undefined>;
+        finish?: (
+          id: string,
+          owner: string | undefined,
+          update: TerminalUpdate,
+          write: typeof finish,
+        ) => Promise<OperationRecord | undefined>;
+      } = {},
+    ): OperationStore {
+      return {
+        get size() {
+          return inner.size;
+        },
+        insert: (record) => inner.insert(record),
+        get: (id, owner) =>
+          hooks.get ? hooks.get(id, owner, (i, o) => inner.get(i, o)) : inner.get(id, owner),
+        setProgress: (id, owner, progress) => inner.setProgress(id, owner, progress),
+        finish: (id, owner, update) =>
+          hooks.finish ? hooks.finish(id, owner, update, finish) : finish(id, owner, update),
+        list: (filter) => inner.list(filter),
+        sweep: (now) => inner.sweep(now),
+        watch: (listener) => {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      };
+    },
+  };
+}

@@ -30,6 +30,9 @@ describe('Executor options', () => {
     ],
     ['maxOperations', 1.5, RangeError, /`maxOperations`.*got `1.5`/],
     ['maxOperations', '10', TypeError, /`maxOperations`.*got `"10"` \(string\)/],
+    ['maxRunningPerOwner', 0, RangeError, /`maxRunningPerOwner` to be a whole number from 1 up.*got `0`/],
+    ['maxWaitersPerOperation', -1, RangeError, /`maxWaitersPerOperation`.*got `-1`/],
+    ['maxWaiters', '5', TypeError, /`maxWaiters`.*got `"5"` \(string\)/],
     ['whenFull', 'evict', TypeError, /`whenFull` to be "reject" or "evict-oldest", got `"evict"`/],
     ['store', {}, TypeError, /`store` to implement OperationStore.*got `\[object Object\]` \(object\)/],
   ])('%s = %o is refused', (name, value, kind, message) => {
@@ -69,6 +72,9 @@ describe('Executor options', () => {
       cleanupInterval: 60_000,
       maxWait: 55_000,
       maxOperations: Number.POSITIVE_INFINITY,
+      maxRunningPerOwner: 1000,
+      maxWaitersPerOperation: 1000,
+      maxWaiters: 10_000,
     });
     expect(Object.isFrozen(executor.options)).toBe(true);
   });

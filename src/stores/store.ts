@@ -112,6 +112,8 @@ export interface OperationStore {
    * Moves a running record to a terminal status, atomically and once. Answers the record as it
    * stands afterwards: with `update` applied if it was running, unchanged if another writer made it
    * terminal first (the caller must then adopt that outcome), `undefined` if it does not exist.
+   * When `update` was applied, the answer carries `update.result` / `update.error` themselves, not
+   * copies: that identity is how the executor tells its own write from another writer's.
    */
   finish(
     id: string,
