@@ -6,10 +6,11 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { Executor } from '../src/index.js';
-import { registerAsyncTools } from '../src/mcp/index.js';
+import { registerAsyncTools, withTasks } from '../src/mcp/index.js';
 
 export function createBenchServer(executor: Executor): McpServer {
-  const server = new McpServer({ name: 'mcp-async-bench', version: '0.0.0' });
+  // With native tasks: a call without params.task still takes the continue_operation path.
+  const server = new McpServer({ name: 'mcp-async-bench', version: '0.0.0' }, withTasks(executor));
   registerAsyncTools(server, executor).registerTool(
     'timed',
     { inputSchema: { ms: z.number().min(0) }, timeout: 20 },

@@ -1,12 +1,18 @@
 // `npm run demo`: spawns example/server.ts over stdio with the real MCP SDK client and prints a
 // transcript: a render that outlives the server's wait budget answers "still running", is
 // long-polled with continue_operation to its result while progress arrives, a second render is
-// cancelled, and list_operations shows both.
+// cancelled, and list_operations shows both. Then the same render as a native MCP task, and once
+// more through callToolWithContinuation, which follows either way on its own.
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { OPERATION_META_KEY, type RunningState } from '../src/mcp/index.js';
+
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  CreateTaskResultSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { callToolWithContinuation, OPERATION_META_KEY, type RunningState } from '../src/mcp/index.js';
 
 const started = Date.now();
 const log = (line: string) =>
@@ -75,6 +81,32 @@ log('call continue_operation {operation_id: 42} (bad input)');
 log(
   `<- ${textOf((await client.callTool({ name: 'continue_operation', arguments: { operation_id: 42 } })) as CallToolResult)}`,
 );
+
+log('call render_video {frames: 8} as a native MCP task (params.task)');
+const { task } = await client.request(
+  {
+    method: 'tools/call',
+    params: { name: 'render_video', arguments: { title: 'Teaser', frames: 8, frame_ms: 250 } },
+  },
+  CreateTaskResultSchema,
+  {
+    task: {},
+    onprogress: (p) => log(`  progress notification: ${p.progress}/${p.total} ${p.message ?? ''}`),
+  },
+);
+log(`<- task ${task.taskId}: ${task.status} (${task.statusMessage ?? ''})`);
+log(`call tasks/result {taskId: "${task.taskId}"} (answers when the render ends)`);
+const taskResult = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+log(`<- ${textOf(taskResult)}`);
+log(`call tasks/get -> ${(await client.experimental.tasks.getTask(task.taskId)).status}`);
+
+log('callToolWithContinuation(render_video {frames: 8}): one await, however the server answers');
+const followed = await callToolWithContinuation(
+  client,
+  { name: 'render_video', arguments: { title: 'Outro', frames: 8, frame_ms: 250 } },
+  { onprogress: (p) => log(`  progress notification: ${p.progress}/${p.total} ${p.message ?? ''}`) },
+);
+log(`<- ${textOf(followed)}`);
 
 await client.close();
 log('closed; the server exits with its stdin');

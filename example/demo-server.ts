@@ -4,11 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { Executor } from '../src/index.js';
-import { registerAsyncTools } from '../src/mcp/index.js';
+import { registerAsyncTools, withTasks } from '../src/mcp/index.js';
 
 /** Builds one McpServer (one per session or request on HTTP) on a shared executor. */
 export function createDemoServer(executor: Executor): McpServer {
-  const server = new McpServer({ name: 'mcp-async-demo', version: '0.1.0' });
+  // withTasks: clients that speak native MCP tasks may call render_video as a task; others get
+  // the continue_operation flow.
+  const server = new McpServer({ name: 'mcp-async-demo', version: '0.1.0' }, withTasks(executor));
   const tools = registerAsyncTools(server, executor);
 
   tools.registerTool(

@@ -1,3 +1,4 @@
+import type { TaskRequestHandlerExtra } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   type AnySchema,
@@ -8,17 +9,23 @@ import {
   safeParseAsync,
   type ZodRawShapeCompat,
 } from '@modelcontextprotocol/sdk/server/zod-compat.js';
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  CreateTaskResult,
+  ServerCapabilities,
+  ToolAnnotations,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
   type Executor,
   type LogLevel,
   type OperationContext,
   OperationNotFoundError,
+  type OperationResult,
   type OperationStatus,
   type ProgressReporter,
 } from '../index.js';
-import { checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+import { checkCount, checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
 import { LogSink } from './log-sink.js';
 import { defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
 import {
@@ -26,8 +33,12 @@ import {
   type ProgressForwardingOptions,
   ProgressRouter,
   type ResolvedForwarding,
+  requestSink,
   resolveForwarding,
 } from './progress-forwarder.js';
+import { answerUntaskedCallsInline, installTaskHandlers, TaskFollower } from './task-handlers.js';
+import { DEFAULT_TASK_POLL_INTERVAL } from './task-store.js';
+import { OperationTasks } from './tasks.js';
 import {
   checkHandlerResult,
   describeSnapshot,
@@ -40,6 +51,8 @@ import {
 
 /** The longest `wait_seconds` accepted; longer waits are refused, shorter ones capped by `maxWait`. */
 const MAX_WAIT_SECONDS = 3600;
+/** The default {@link AsyncToolsOptions.maxResultBytes}: 4 MiB. */
+const DEFAULT_MAX_RESULT_BYTES = 4 * 1024 * 1024;
 /** How many operations `list_operations` shows at most. */
 const LIST_LIMIT = 100;
 
@@ -64,6 +77,14 @@ export interface AsyncToolsOptions {
   /** How progress is forwarded to clients: throttling and heartbeat. */
   progress?: ProgressForwardingOptions | undefined;
   /**
+   * The largest tool result a long-running tool may leave, in bytes of JSON: a result is kept until
+   * its retention ends, so one client must not pin unbounded memory. A larger one is replaced by
+   * an `isError` result that says so, as is one JSON cannot carry. `Infinity` for no cap (and no
+   * check).
+   * @defaultValue 4 MiB (4_194_304)
+   */
+  maxResultBytes?: number | undefined;
+  /**
    * Also send the lifecycle of the caller's operations as MCP log messages
    * (`notifications/message`), honouring the client's `logging/setLevel`. Off by default: the
    * 2026-07-28 spec revision deprecates log notifications. `true` sends from `info` up.
@@ -74,6 +95,24 @@ export interface AsyncToolsOptions {
     | {
         /** The least severe level sent (before the client's own `logging/setLevel`). */
         level?: LogLevel | undefined;
+      }
+    | undefined;
+  /**
+   * Native MCP tasks, when the server was created with them (see {@link withTasks}): long-running
+   * tools then declare `execution.taskSupport: 'optional'`, a call carrying `params.task` gets a
+   * task at once, and tasks/get, tasks/result, tasks/list and tasks/cancel answer from the
+   * executor, scoped like the generic tools. `false` leaves tasks off even so.
+   * @defaultValue on when the server has the `tasks.requests.tools.call` capability
+   */
+  tasks?:
+    | false
+    | {
+        /**
+         * The `pollInterval` tasks suggest to clients, in milliseconds (`tasks/result` needs none:
+         * it answers the moment the work ends).
+         * @defaultValue 1000
+         */
+        pollInterval?: number | undefined;
       }
     | undefined;
 }
@@ -196,6 +235,12 @@ export function registerAsyncTools(
       ? 30
       : checkMilliseconds('defaultWaitSeconds', given.defaultWaitSeconds, MAX_WAIT_SECONDS, 'seconds');
   const forwarding = resolveForwarding(given.progress);
+  const maxResultBytes = checkCount(
+    'maxResultBytes',
+    given.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+    1,
+    true,
+  );
   const router = new ProgressRouter(executor);
   const logging = given.logging;
   if (
@@ -211,6 +256,15 @@ export function registerAsyncTools(
       : new LogSink(server, executor, logging as true | { level?: LogLevel });
   const ownerOf: OwnerResolver =
     logSink === undefined ? resolveOwner : (extra) => logSink.seen(extra, resolveOwner(extra));
+  const site: ToolSite = {
+    server,
+    executor,
+    ownerOf,
+    names,
+    forwarding,
+    maxResultBytes,
+    tasks: resolveTasks(server, executor, ownerOf, given.tasks),
+  };
 
   const continueTool = server.registerTool(
     names.continue,
@@ -238,7 +292,7 @@ export function registerAsyncTools(
     async ({ operation_id, wait_seconds }, extra) => {
       const waitMs = Math.min((wait_seconds ?? defaultWaitSeconds) * 1000, executor.options.maxWait);
       const owner = ownerOf(extra);
-      const forwarder = new ProgressForwarder(extra, forwarding);
+      const forwarder = new ProgressForwarder(requestSink(extra), forwarding);
       // A continuation with a progressToken hears the operation's progress while it waits: where
       // it stands now, then every move.
       const unwatch =
@@ -332,9 +386,36 @@ export function registerAsyncTools(
     toolNames: names,
     tools: { continue: continueTool, cancel: cancelTool, list: listTool },
     registerTool(name, config, handler) {
-      return registerLongRunningTool(server, executor, ownerOf, names, forwarding, name, config, handler);
+      return registerLongRunningTool(site, name, config, handler);
     },
   };
+}
+
+/** Native tasks for this server, if it offers them and they were not turned off. */
+function resolveTasks(
+  server: McpServer,
+  executor: Executor,
+  ownerOf: OwnerResolver,
+  given: unknown,
+): ToolSite['tasks'] {
+  if (given === false) return undefined;
+  const o = checkOptionsObject('tasks', given);
+  const pollInterval = checkMilliseconds('tasks.pollInterval', o.pollInterval ?? DEFAULT_TASK_POLL_INTERVAL);
+  if (!offersToolTasks(server)) return undefined;
+  const view = new OperationTasks(executor, pollInterval);
+  installTaskHandlers(server, view, ownerOf);
+  return { view, follower: new TaskFollower(server, executor, view) };
+}
+
+/**
+ * Whether the server was created with the tasks capability for tool calls. `Server` keeps its own
+ * capabilities behind a method the SDK's types mark private (it has been there since 1.0); without
+ * it, tasks stay off.
+ */
+function offersToolTasks(server: McpServer): boolean {
+  const protocol = server.server as unknown as { getCapabilities?: () => ServerCapabilities | undefined };
+  if (typeof protocol.getCapabilities !== 'function') return false;
+  return protocol.getCapabilities.call(server.server)?.tasks?.requests?.tools?.call !== undefined;
 }
 
 function resolveToolNames(given: unknown): ToolNames {
@@ -364,19 +445,28 @@ function operationError(error: unknown, operationId: string, names: ToolNames): 
   return errorToolResult(error instanceof Error ? error.message : String(error));
 }
 
+/** What a long-running tool is registered with: the server, the executor, and their settings. */
+interface ToolSite {
+  readonly server: McpServer;
+  readonly executor: Executor;
+  readonly ownerOf: OwnerResolver;
+  readonly names: ToolNames;
+  readonly forwarding: ResolvedForwarding;
+  readonly maxResultBytes: number;
+  /** Set when the server offers native tasks for tool calls. */
+  readonly tasks: { readonly view: OperationTasks; readonly follower: TaskFollower } | undefined;
+}
+
 function registerLongRunningTool<
   OutputArgs extends ZodRawShapeCompat | AnySchema,
   InputArgs extends undefined | ZodRawShapeCompat | AnySchema,
 >(
-  server: McpServer,
-  executor: Executor,
-  ownerOf: OwnerResolver,
-  names: ToolNames,
-  forwarding: ResolvedForwarding,
+  site: ToolSite,
   name: string,
   config: LongRunningToolConfig<InputArgs, OutputArgs>,
   handler: LongRunningToolHandler<InputArgs>,
 ): RegisteredTool {
+  const { server, executor, ownerOf, names, forwarding, maxResultBytes, tasks } = site;
   const { timeout, background, estimate, ...toolConfig } = checkOptionsObject(
     'config',
     config,
@@ -394,13 +484,14 @@ function registerLongRunningTool<
   const hasInput = toolConfig.inputSchema !== undefined;
   const outputSchema = normalizeObjectSchema(toolConfig.outputSchema);
   const call = handler as (...args: unknown[]) => ToolAnswer;
+  // The SDK calls a tool with (args, extra), or (extra) when it takes no input.
+  const argsAndExtra = (params: unknown[]): [unknown, ToolExtra] =>
+    hasInput ? [params[0], params[1] as ToolExtra] : [undefined, params[0] as ToolExtra];
 
-  const callback = async (...params: unknown[]): Promise<CallToolResult> => {
-    const extra = (hasInput ? params[1] : params[0]) as ToolExtra;
-    const args = hasInput ? params[0] : undefined;
-    const owner = ownerOf(extra);
-    const forwarder = new ProgressForwarder(extra, forwarding);
-    const run = async (context: OperationContext): Promise<CallToolResult> => {
+  /** The work of one call, as an operation. */
+  const work =
+    (args: unknown, owner: string) =>
+    async (context: OperationContext): Promise<CallToolResult> => {
       const toolContext: LongRunningContext = {
         get signal() {
           return context.signal;
@@ -412,10 +503,19 @@ function registerLongRunningTool<
         owner,
       };
       const answer = await (hasInput ? call(args, toolContext) : call(toolContext));
-      return checkOutput(name, checkHandlerResult(name, answer), outputSchema);
+      return checkSize(
+        name,
+        await checkOutput(name, checkHandlerResult(name, answer), outputSchema),
+        maxResultBytes,
+      );
     };
+
+  /** A plain call: the tool's result within the wait budget, else "running" with the operation id. */
+  const answer = async (args: unknown, extra: ToolExtra): Promise<CallToolResult> => {
+    const owner = ownerOf(extra);
+    const forwarder = new ProgressForwarder(requestSink(extra), forwarding);
     try {
-      const result = await executor.execute(run, {
+      const result = await executor.execute(work(args, owner), {
         type: name,
         owner,
         signal: extra.signal,
@@ -434,7 +534,81 @@ function registerLongRunningTool<
       forwarder.close();
     }
   };
-  return server.registerTool(name, toolConfig as never, callback as never);
+
+  if (tasks === undefined) {
+    return server.registerTool(
+      name,
+      toolConfig as never,
+      ((...params: unknown[]) => answer(...argsAndExtra(params))) as never,
+    );
+  }
+
+  /** A call with params.task: the task at once, its progress to the call's token until it ends. */
+  const createTask = async (args: unknown, extra: ToolExtra): Promise<CreateTaskResult> => {
+    const owner = ownerOf(extra);
+    const forwarder = new ProgressForwarder(
+      {
+        progressToken: extra._meta?.progressToken,
+        // Not the request's channel: the request is answered long before the task ends.
+        sendNotification: (notification) => server.server.notification(notification),
+      },
+      { ...forwarding, heartbeatMs: 0 },
+    );
+    let result: OperationResult<CallToolResult>;
+    try {
+      result = await executor.execute(work(args, owner), {
+        type: name,
+        owner,
+        timeout: 0,
+        onProgress: (progress) => forwarder.send(progress),
+      });
+    } catch (error) {
+      forwarder.close();
+      throw error;
+    }
+    // With timeout 0 the work (behind an await) is still running, or ended while its record was
+    // written: an id either way.
+    const taskId = result.operationId!;
+    tasks.follower.follow(taskId, forwarder);
+    const task = await tasks.view.get(taskId, owner);
+    tasks.follower.settled(task);
+    return { task };
+  };
+  const registered = server.experimental.tasks.registerToolTask(
+    name,
+    { ...toolConfig, execution: { taskSupport: 'optional' } } as never,
+    {
+      createTask: (...params: unknown[]) => createTask(...argsAndExtra(params)),
+      getTask: (...params: unknown[]) => {
+        const extra = argsAndExtra(params)[1] as TaskRequestHandlerExtra;
+        return tasks.view.get(extra.taskId, ownerOf(extra));
+      },
+      getTaskResult: (...params: unknown[]) => {
+        const extra = argsAndExtra(params)[1] as TaskRequestHandlerExtra;
+        return tasks.view.result(extra.taskId, ownerOf(extra), extra.signal);
+      },
+    } as never,
+  );
+  answerUntaskedCallsInline(server, registered, answer);
+  return registered;
+}
+
+/** A result past `maxResultBytes` (in JSON, as it is kept and sent) becomes an error naming both sizes. */
+function checkSize(name: string, result: CallToolResult, maxResultBytes: number): CallToolResult {
+  if (maxResultBytes === Number.POSITIVE_INFINITY) return result;
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(result));
+  } catch (error) {
+    return errorToolResult(
+      `Tool ${name} returned a result that cannot be sent as JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return bytes <= maxResultBytes
+    ? result
+    : errorToolResult(
+        `Tool ${name} returned ${bytes} bytes, more than the ${maxResultBytes} allowed (maxResultBytes); the result was dropped`,
+      );
 }
 
 /** The tool's estimate for these arguments; a hook that throws or answers nonsense counts as none. */

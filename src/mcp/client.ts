@@ -4,9 +4,13 @@ import {
   type CallToolRequest,
   type CallToolResult,
   CallToolResultSchema,
+  CreateTaskResultSchema,
+  ErrorCode,
+  McpError,
+  RELATED_TASK_META_KEY,
 } from '@modelcontextprotocol/sdk/types.js';
 import { McpAsyncError } from '../errors.js';
-import { checkMilliseconds, checkOptionsObject } from '../validate.js';
+import { checkMilliseconds, checkOptionalBoolean, checkOptionsObject } from '../validate.js';
 import { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';
 
 /** Options of {@link callToolWithContinuation}. */
@@ -35,6 +39,14 @@ export interface ContinuationOptions {
    * @defaultValue `{ continue: 'continue_operation', cancel: 'cancel_operation' }`
    */
   toolNames?: Partial<Pick<ToolNames, 'continue' | 'cancel'>> | undefined;
+  /**
+   * Whether to call the tool as a native MCP task (`params.task`, then `tasks/result`) instead of
+   * following `continue_operation`. By default, yes when the server offers tasks for tool calls and
+   * lists this tool with `execution.taskSupport` `optional` or `required` (the tool list is read
+   * once per client, and again for a tool it did not hold). `false`: never; `true`: always.
+   * @defaultValue as the server offers
+   */
+  tasks?: boolean | undefined;
 }
 
 /** Following the operation took longer than `maxWait`; it goes on on the server. */
@@ -69,9 +81,11 @@ export class ContinuationLostError extends McpAsyncError {
 }
 
 /**
- * Calls a tool and, when it answers "still running", follows it with `continue_operation`
- * long-polls until it finishes: a program on the SDK client simply awaits a ten-minute tool.
- * Answers the tool's own final result (an `isError` result when it failed or was cancelled).
+ * Calls a tool and follows it to its final result: a program on the SDK client simply awaits a
+ * ten-minute tool. On a server that offers native tasks for the tool, as a task (`tasks/result`
+ * long-polls); elsewhere, when the tool answers "still running", through `continue_operation`
+ * long-polls. Answers the tool's own final result (an `isError` result when it failed or was
+ * cancelled), the same either way.
  *
  * Rejects with the signal's reason when `signal` aborts (after asking the server to cancel), with a
  * {@link ContinuationTimeoutError} past `maxWait`, and with a {@link ContinuationLostError} when
@@ -99,7 +113,17 @@ export async function callToolWithContinuation(
     ...(withSignal && signal !== undefined ? { signal } : {}),
   });
 
+  const useTasks = checkOptionalBoolean('tasks', o.tasks);
   signal?.throwIfAborted();
+  if (useTasks ?? (await offersTask(client, params.name))) {
+    return followTask(client, params, {
+      ...(o.onprogress === undefined ? {} : { onprogress: o.onprogress }),
+      signal,
+      maxWait,
+      deadline,
+      waitMs: waitSeconds * 1000,
+    });
+  }
   let result = CallToolResultSchema.parse(
     await client.callTool(params, undefined, requestOptions(60_000, false)),
   );
@@ -129,6 +153,87 @@ export async function callToolWithContinuation(
     }
   }
   return result;
+}
+
+/**
+ * The task flow: the call answers a task at once (its progress keeps coming to `onprogress`), then
+ * `tasks/result` long-polls of `waitMs` each, since a request that long might meet a proxy's or
+ * a transport's limit; the server holds each until the task ends or the client's timeout cancels
+ * it.
+ */
+async function followTask(
+  client: Client,
+  params: CallToolRequest['params'],
+  o: {
+    onprogress?: RequestOptions['onprogress'];
+    signal: AbortSignal | undefined;
+    maxWait: number | undefined;
+    deadline: number | undefined;
+    waitMs: number;
+  },
+): Promise<CallToolResult> {
+  const { task } = await client.request({ method: 'tools/call', params }, CreateTaskResultSchema, {
+    task: {},
+    ...(o.onprogress === undefined ? {} : { onprogress: o.onprogress }),
+  });
+  const taskId = task.taskId;
+  for (;;) {
+    if (isAborted(o.signal)) {
+      await cancelTaskQuietly(client, taskId);
+      throw o.signal?.reason;
+    }
+    const left = o.deadline === undefined ? Number.POSITIVE_INFINITY : o.deadline - Date.now();
+    if (left <= 0) throw new ContinuationTimeoutError(taskId, o.maxWait!);
+    try {
+      const result = await client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema, {
+        timeout: Math.max(1, Math.min(o.waitMs, left)),
+        ...(o.signal === undefined ? {} : { signal: o.signal }),
+      });
+      return withoutRelatedTask(result);
+    } catch (error) {
+      if (isAborted(o.signal)) continue; // cancelled at the top of the loop
+      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) continue; // next long-poll
+      throw new ContinuationLostError(taskId, error);
+    }
+  }
+}
+
+/** The task's result as the tool gave it: without the related-task note tasks/result adds. */
+function withoutRelatedTask(result: CallToolResult): CallToolResult {
+  if (result._meta?.[RELATED_TASK_META_KEY] === undefined) return result;
+  const { [RELATED_TASK_META_KEY]: _related, ...meta } = result._meta;
+  const { _meta, ...rest } = result;
+  return Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
+}
+
+/** Tool task support as the server lists it, per client: refreshed for a tool not yet seen. */
+const taskSupportCache = new WeakMap<Client, Map<string, string | undefined>>();
+
+/** Whether the server offers `tool` as a task: the capability, and the tool's taskSupport. */
+async function offersTask(client: Client, tool: string): Promise<boolean> {
+  if (client.getServerCapabilities()?.tasks?.requests?.tools?.call === undefined) return false;
+  let known = taskSupportCache.get(client);
+  if (known === undefined || !known.has(tool)) {
+    known = new Map();
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor === undefined ? undefined : { cursor });
+      for (const listed of page.tools) known.set(listed.name, listed.execution?.taskSupport);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    taskSupportCache.set(client, known);
+  }
+  const support = known.get(tool);
+  return support === 'optional' || support === 'required';
+}
+
+/** Asks the server to cancel the task; a failure to reach it changes nothing for the caller. */
+async function cancelTaskQuietly(client: Client, taskId: string): Promise<void> {
+  try {
+    await client.experimental.tasks.cancelTask(taskId, { timeout: 10_000 });
+  } catch {
+    // unreachable, or the task ended meanwhile: nothing left to stop
+  }
 }
 
 /** A function, not `signal?.aborted` inline: the signal can abort during any await in between. */

@@ -18,6 +18,10 @@ export const ANONYMOUS_OWNER = 'anonymous';
 export function defaultOwner(extra: ToolExtra): string {
   const clientId = extra.authInfo?.clientId;
   if (typeof clientId === 'string' && clientId.length > 0) return `client:${clientId}`;
-  if (typeof extra.sessionId === 'string' && extra.sessionId.length > 0) return `session:${extra.sessionId}`;
-  return ANONYMOUS_OWNER;
+  return sessionOwner(extra.sessionId);
+}
+
+/** The owner of a request that carries no authenticated client: its session, else anonymous. */
+export function sessionOwner(sessionId: string | undefined): string {
+  return typeof sessionId === 'string' && sessionId.length > 0 ? `session:${sessionId}` : ANONYMOUS_OWNER;
 }

@@ -2,6 +2,7 @@
 // ending with the latest value, and with a heartbeat while the request waits, so that clients
 // which reset their timeout on progress keep the call alive.
 
+import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import type { Executor, Progress } from '../index.js';
 import { checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
 import type { ToolExtra } from './owner.js';
@@ -51,9 +52,31 @@ export function resolveForwarding(options: unknown): ResolvedForwarding {
   };
 }
 
-/** One request's progress notifications; inert when the request carried no `progressToken`. */
+/**
+ * Where a forwarder's notifications go: the request that carried the token, or, for a task that
+ * outlives its request, the connection itself.
+ */
+export interface ProgressSink {
+  /** The client's token; without one the forwarder sends nothing. */
+  readonly progressToken: string | number | undefined;
+  /** Sends one notification; a rejection means the client went away. */
+  readonly sendNotification: (notification: ServerNotification) => Promise<void>;
+  /** Fires when the request is over; nothing is sent after it. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The sink of one request: its token, its notification channel, its signal. */
+export function requestSink(extra: ToolExtra): ProgressSink {
+  return {
+    progressToken: extra._meta?.progressToken,
+    sendNotification: extra.sendNotification,
+    signal: extra.signal,
+  };
+}
+
+/** One request's (or task's) progress notifications; inert when the client gave no `progressToken`. */
 export class ProgressForwarder {
-  readonly #extra: ToolExtra;
+  readonly #sink: ProgressSink;
   readonly #token: string | number | undefined;
   readonly #options: ResolvedForwarding;
   #open: boolean;
@@ -64,10 +87,10 @@ export class ProgressForwarder {
   #trailing: NodeJS.Timeout | undefined = undefined;
   #heartbeat: NodeJS.Timeout | undefined = undefined;
 
-  constructor(extra: ToolExtra, options: ResolvedForwarding) {
-    this.#extra = extra;
+  constructor(sink: ProgressSink, options: ResolvedForwarding) {
+    this.#sink = sink;
     this.#options = options;
-    this.#token = extra._meta?.progressToken;
+    this.#token = sink.progressToken;
     this.#open = this.#token !== undefined;
     if (this.#open && options.heartbeatMs > 0) {
       this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
@@ -128,7 +151,7 @@ export class ProgressForwarder {
   }
 
   #notify(value: number, progress: Progress | undefined): void {
-    if (this.#extra.signal.aborted) {
+    if (this.#sink.signal?.aborted === true) {
       this.#open = false;
       return;
     }
@@ -136,7 +159,7 @@ export class ProgressForwarder {
     this.#lastAt = Date.now();
     if (progress !== undefined) this.#last = progress;
     this.#pending = undefined;
-    this.#extra
+    this.#sink
       .sendNotification({
         method: 'notifications/progress',
         params: {

@@ -165,16 +165,19 @@ function whyCancelled(error: Error | undefined): string {
   return error === undefined ? '' : `: ${error.message}`;
 }
 
+/** Where an operation stands, in words: `running for 3 s, 40% (4/10): parsing`. */
+export function describeState(snapshot: OperationSnapshot): string {
+  const when = formatDuration(snapshot.elapsedMs);
+  return snapshot.status === 'running'
+    ? `running for ${when}${progressText(snapshot.progress)}`
+    : snapshot.status === 'cancelled'
+      ? `cancelled after ${when}${whyCancelled(snapshot.error)}`
+      : `${snapshot.status} after ${when}${snapshot.error === undefined ? '' : `: ${snapshot.error.message}`}`;
+}
+
 /** One line per operation for `list_operations`. */
 export function describeSnapshot(snapshot: OperationSnapshot): string {
-  const when = formatDuration(snapshot.elapsedMs);
-  const detail =
-    snapshot.status === 'running'
-      ? `running for ${when}${progressText(snapshot.progress)}`
-      : snapshot.status === 'cancelled'
-        ? `cancelled after ${when}${whyCancelled(snapshot.error)}`
-        : `${snapshot.status} after ${when}${snapshot.error === undefined ? '' : `: ${snapshot.error.message}`}`;
-  return `- ${snapshot.id} (${snapshot.type}): ${detail}`;
+  return `- ${snapshot.id} (${snapshot.type}): ${describeState(snapshot)}`;
 }
 
 /** The JSON form of a snapshot in `structuredContent`. */

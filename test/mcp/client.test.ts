@@ -7,7 +7,7 @@ import {
   ContinuationTimeoutError,
   callToolWithContinuation,
 } from '../../src/mcp/index.js';
-import { call, newGate, startTestServer, type TestServer, textOf } from './connect.js';
+import { call, newGate, startTestServer, type TestServer, textOf, watchSent } from './connect.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -15,11 +15,23 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe.each(['stdio', 'http-stateful'] as const)('callToolWithContinuation over %s', (kind) => {
+// Each case twice: following continue_operation (tasks: false), and as a native task (the test
+// server offers tasks, so that is the helper's own choice).
+const MODES = [
+  { mode: 'continue_operation', options: { tasks: false } },
+  { mode: 'native tasks', options: {} },
+] as const;
+const CASES = (['stdio', 'http-stateful'] as const).flatMap((kind) => MODES.map((m) => ({ kind, ...m })));
+
+describe.each(CASES)('callToolWithContinuation over $kind, by $mode', ({ kind, mode, options }) => {
   it('answers an inline result as it is', async () => {
     server = await startTestServer(kind);
     const client = await server.connect();
-    const result = await callToolWithContinuation(client, { name: 'instant', arguments: { echo: 'hi' } });
+    const result = await callToolWithContinuation(
+      client,
+      { name: 'instant', arguments: { echo: 'hi' } },
+      options,
+    );
     expect(result.structuredContent).toEqual({ echo: 'hi' });
   });
 
@@ -29,23 +41,36 @@ describe.each(['stdio', 'http-stateful'] as const)('callToolWithContinuation ove
     const gate1 = newGate();
     const gate2 = newGate();
     const messages: string[] = [];
+    // Stage 1 is let through once the helper follows up (the first call has answered), stage 2
+    // once the client has heard of it: progress must reach it while it follows.
+    let following = false;
+    const opening: Promise<unknown>[] = []; // awaited at the end: none may outlive the test
+    const sent = watchSent(client, (request) => {
+      if (!following && (request === 'tasks/result' || request === 'tools/call:continue_operation')) {
+        following = true;
+        opening.push(call(client, 'open_gate', { gate: gate1 }));
+      }
+    });
     const result = await callToolWithContinuation(
       client,
       { name: 'two_stage', arguments: { gate1, gate2 } },
       {
+        ...options,
         waitSeconds: 0.5,
         onprogress: ({ message }) => {
           messages.push(message ?? '');
-          // each stage is let through once the client has heard of it
-          if (message === 'stage 1' && messages.filter((m) => m === 'stage 1').length === 1)
-            void call(client, 'open_gate', { gate: gate1 });
           if (message === 'stage 2' && messages.filter((m) => m === 'stage 2').length === 1)
-            void call(client, 'open_gate', { gate: gate2 });
+            opening.push(call(client, 'open_gate', { gate: gate2 }));
         },
       },
     );
     expect(textOf(result)).toBe('both stages');
-    expect(messages).toContain('stage 2'); // heard during a continuation: the first call answered at stage 1
+    await Promise.all(opening);
+    expect(messages).toContain('stage 2');
+    // Followed the way the mode says.
+    const byTask = mode === 'native tasks';
+    expect(sent.includes('tasks/result')).toBe(byTask);
+    expect(sent.includes('tools/call:continue_operation')).toBe(!byTask);
   });
 
   it('an abort cancels the operation on the server and rejects with the reason', async () => {
@@ -57,7 +82,7 @@ describe.each(['stdio', 'http-stateful'] as const)('callToolWithContinuation ove
     const following = callToolWithContinuation(
       client,
       { name: 'gated', arguments: { gate } },
-      { signal: controller.signal, onprogress: () => controller.abort(reason) },
+      { ...options, signal: controller.signal, onprogress: () => controller.abort(reason) },
     );
     await expect(following).rejects.toBe(reason);
     const log = JSON.parse(textOf(await call(client, 'abort_log'))) as { gate: string; reason: string }[];
@@ -71,7 +96,7 @@ describe.each(['stdio', 'http-stateful'] as const)('callToolWithContinuation ove
     const error = await callToolWithContinuation(
       client,
       { name: 'gated', arguments: { gate } },
-      { maxWait: 300 },
+      { ...options, maxWait: 300 },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContinuationTimeoutError);
     const id = (error as ContinuationTimeoutError).operationId;
@@ -86,17 +111,21 @@ describe.each(['stdio', 'http-stateful'] as const)('callToolWithContinuation ove
     server = await startTestServer(kind);
     const client: Client = await server.connect();
     const gate = newGate();
-    let heard = 0;
+    // The server goes away as the helper sends its first follow-up (a continue_operation call,
+    // or tasks/result): the transport is real, only watched.
+    let gone = false;
+    watchSent(client, (request) => {
+      if (!gone && (request === 'tasks/result' || request === 'tools/call:continue_operation')) {
+        gone = true;
+        void goAway(client);
+      }
+    });
     const error = await callToolWithContinuation(
       client,
       { name: 'gated', arguments: { gate } },
-      {
-        onprogress: () => {
-          // the second report comes from the continuation: the helper is long-polling now
-          if (++heard === 2) void goAway(client);
-        },
-      },
+      options,
     ).catch((e: unknown) => e);
+    expect(gone).toBe(true);
     expect(error).toBeInstanceOf(ContinuationLostError);
     expect((error as Error).message).toMatch(/Lost the server while following operation \S+:/);
   });

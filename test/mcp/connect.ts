@@ -53,7 +53,8 @@ export async function startTestServer(
   const executor = new Executor({ maxWait });
   const pool = new WorkerPool({ maxThreads: 1 });
   const http = await serveHttp({
-    createServer: () => createTestServer(executor, toolsOptions, pool),
+    // Clients that poll tasks (the SDK's callToolStream) need not wait a second between polls.
+    createServer: () => createTestServer(executor, { tasks: { pollInterval: 50 }, ...toolsOptions }, pool),
     stateless: kind === 'http-stateless',
     authenticate: bearerNameAuthenticator,
   });
@@ -97,4 +98,21 @@ let gateCounter = 0;
 /** A gate name unique to this test run. */
 export function newGate(): string {
   return `gate-${process.pid}-${++gateCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The requests the client sends from now on: method, and `:tool` for tools/call. */
+export function watchSent(client: Client, onSend?: (request: string) => void): string[] {
+  const sent: string[] = [];
+  const transport = client.transport!;
+  const send = transport.send.bind(transport);
+  transport.send = (message, sendOptions) => {
+    const { method, params } = message as { method?: string; params?: { name?: string } };
+    if (method !== undefined) {
+      const request = method === 'tools/call' ? `${method}:${params?.name}` : method;
+      sent.push(request);
+      onSend?.(request);
+    }
+    return send(message, sendOptions);
+  };
+  return sent;
 }

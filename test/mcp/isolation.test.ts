@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CallToolResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, newGate, startTestServer, stateOf, type TestServer, textOf } from './connect.js';
 
@@ -15,9 +16,30 @@ async function expectInvisible(stranger: Client, operationId: string) {
   }
   const listed = await call(stranger, 'list_operations');
   expect(JSON.stringify(listed)).not.toContain(operationId);
+  // The same through native tasks: the JSON-RPC error of an id that never existed.
+  const tasks = stranger.experimental.tasks;
+  for (const ask of [
+    (id: string) => tasks.getTask(id),
+    (id: string) => tasks.getTaskResult(id, CallToolResultSchema),
+    (id: string) => tasks.cancelTask(id),
+  ]) {
+    const [error, unknown] = await Promise.all([rejection(ask(operationId)), rejection(ask(neverExisted))]);
+    expect(error).toBeInstanceOf(McpError);
+    expect(error.message).toBe(unknown.message.replace(neverExisted, operationId));
+  }
+  expect(JSON.stringify(await tasks.listTasks())).not.toContain(operationId);
 }
 
-describe('owner isolation', () => {
+async function rejection(request: Promise<unknown>): Promise<Error> {
+  return request.then(
+    () => {
+      throw new Error('expected the request to fail');
+    },
+    (error: Error) => error,
+  );
+}
+
+describe('owner isolation: continue, cancel, list and tasks/*', () => {
   describe('between two sessions (stateful HTTP)', () => {
     let server: TestServer;
     beforeAll(async () => {

@@ -48,6 +48,26 @@ describe('registerAsyncTools options', () => {
     );
   });
 
+  it('maxResultBytes: a larger tool result becomes an error naming both sizes; a smaller one passes', async () => {
+    server = await startTestServer('http-stateful', 5000, { maxResultBytes: 200 });
+    const client = await server.connect();
+    expect((await call(client, 'instant', { echo: 'short' })).structuredContent).toEqual({ echo: 'short' });
+    const big = await call(client, 'instant', { echo: 'x'.repeat(500) });
+    expect(big.isError).toBe(true);
+    expect(textOf(big)).toMatch(
+      /^Tool instant returned \d+ bytes, more than the 200 allowed \(maxResultBytes\); the result was dropped$/,
+    );
+    // A result JSON cannot carry is an error naming why, not a broken connection.
+    const notJson = await call(client, 'not_json');
+    expect(notJson.isError).toBe(true);
+    expect(textOf(notJson)).toBe(
+      'Tool not_json returned a result that cannot be sent as JSON: Do not know how to serialize a BigInt',
+    );
+    expect((await call(client, 'instant', { echo: 'still here' })).structuredContent).toEqual({
+      echo: 'still here',
+    });
+  });
+
   it('refuses bad options, naming them', () => {
     const executor = new Executor();
     const mcp = () => new McpServer({ name: 'x', version: '0' });
@@ -59,6 +79,12 @@ describe('registerAsyncTools options', () => {
     );
     expect(() => registerAsyncTools(mcp(), executor, { defaultWaitSeconds: -1 })).toThrow(
       /`defaultWaitSeconds`/,
+    );
+    expect(() => registerAsyncTools(mcp(), executor, { maxResultBytes: 0 })).toThrow(
+      /`maxResultBytes` to be a whole number from 1 up \(or Infinity\), got `0`/,
+    );
+    expect(() => registerAsyncTools(mcp(), executor, { tasks: { pollInterval: -5 } })).toThrow(
+      /`tasks.pollInterval`/,
     );
     const tools = registerAsyncTools(mcp(), executor);
     expect(() => tools.registerTool('t', { timeout: Number.NaN }, async () => ({ content: [] }))).toThrow(

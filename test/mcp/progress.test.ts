@@ -48,6 +48,7 @@ describe('progress over the real client (stateful HTTP)', () => {
     const id = stateOf(await call(client, 'two_stage', { gate1, gate2 }))!.operation_id;
     const seen: Notification[] = [];
     let opened = false;
+    let opening: Promise<unknown> | undefined; // awaited below: it may not outlive the test
     const continued = call(
       client,
       'continue_operation',
@@ -58,7 +59,7 @@ describe('progress over the real client (stateful HTTP)', () => {
           // Where it stood when the continuation began arrives first; then move it along.
           if (!opened) {
             opened = true;
-            void call(client, 'open_gate', { gate: gate1 }).then(() =>
+            opening = call(client, 'open_gate', { gate: gate1 }).then(() =>
               call(client, 'open_gate', { gate: gate2 }),
             );
           }
@@ -66,6 +67,7 @@ describe('progress over the real client (stateful HTTP)', () => {
       },
     );
     expect(textOf(await continued)).toBe('both stages');
+    await opening;
     expect(seen[0]).toEqual({ progress: 1, total: 3, message: 'stage 1' });
     expect(seen.map((n) => n.message)).toContain('stage 2');
     expect(seen.at(-1)).toEqual({ progress: 3, total: 3, message: 'done' });
@@ -76,6 +78,7 @@ describe('progress over the real client (stateful HTTP)', () => {
     const client = await server.connect();
     const gate = newGate();
     const seen: Notification[] = [];
+    let opening: Promise<unknown> | undefined;
     const result = await call(
       client,
       'gated_patient',
@@ -83,11 +86,12 @@ describe('progress over the real client (stateful HTTP)', () => {
       {
         onprogress: (p) => {
           seen.push(p);
-          if (seen.length === 4) void call(client, 'open_gate', { gate });
+          if (seen.length === 4) opening = call(client, 'open_gate', { gate });
         },
       },
     );
     expect(textOf(result)).toBe(`gate ${gate} passed`);
+    await opening;
     // The work reported once (1/2) before the gate; the next three came from the heartbeat.
     expect(seen[0]).toEqual({ progress: 1, total: 2, message: `waiting for gate ${gate}` });
     for (let i = 1; i < 4; i++) {
