@@ -4,11 +4,6 @@
 import type { OperationState } from './operation.js';
 import type { OperationResult, OperationSnapshot, Progress } from './types.js';
 
-/**
- * The result of an operation as it stands. `operationId` is `undefined` for an operation that was
- * never handed an id (it finished inside execute()'s wait and is not retained). `now` is only read
- * for a running operation.
- */
 /** What the executor knows besides an operation's own state. */
 export interface ResultContext {
   /** How long operations of this type usually take (the learned median), for the ETA. */
@@ -17,6 +12,11 @@ export interface ResultContext {
   readonly backgroundReason?: string | undefined;
 }
 
+/**
+ * The result of an operation as it stands. `operationId` is `undefined` for an operation that was
+ * never handed an id (it finished inside execute()'s wait and is not retained). `now` is only read
+ * for a running operation.
+ */
 export function resultOf<T>(
   state: OperationState,
   operationId: string | undefined,
