@@ -9,6 +9,7 @@ import type { ExecutorEvents } from './events.js';
 import type { Executor } from './executor.js';
 import { formatDuration } from './results.js';
 import type { OperationSnapshot } from './types.js';
+import { describeValue } from './validate.js';
 
 /** The lifecycle events that are logged. */
 export type LifecycleEvent = Exclude<keyof ExecutorEvents, 'listenerError' | 'storeError'>;
@@ -53,6 +54,16 @@ const EVENT_LEVEL: Record<LifecycleEvent, LogLevel> = {
 };
 /** The lifecycle events, in the order an operation meets them. */
 export const LIFECYCLE_EVENTS = Object.keys(EVENT_LEVEL) as readonly LifecycleEvent[];
+
+/** `value` as a log level, or a TypeError naming `name` and the levels there are. */
+export function checkLogLevel(name: string, value: unknown): LogLevel {
+  if (!LEVELS.includes(value as LogLevel)) {
+    throw new TypeError(
+      `Expected \`${name}\` to be one of ${LEVELS.join(', ')}, got ${describeValue(value)}`,
+    );
+  }
+  return value as LogLevel;
+}
 
 /** `true` when `level` is at least `threshold`. */
 export function atLeast(level: LogLevel, threshold: LogLevel): boolean {
@@ -107,12 +118,7 @@ export interface AttachLoggerOptions {
  * ```
  */
 export function attachLogger(executor: Executor, logger: Logger, options?: AttachLoggerOptions): () => void {
-  const threshold = options?.level ?? 'info';
-  if (!LEVELS.includes(threshold)) {
-    throw new TypeError(
-      `Expected \`level\` to be one of ${LEVELS.join(', ')}, got ${JSON.stringify(threshold)}`,
-    );
-  }
+  const threshold = checkLogLevel('level', options?.level ?? 'info');
   for (const method of LEVELS) {
     if (typeof (logger as unknown as Record<string, unknown>)?.[method] !== 'function') {
       throw new TypeError(`Expected \`logger\` to have a ${method}() method`);

@@ -13,7 +13,7 @@ import {
   type LogLevel,
   logEntryOf,
 } from '../index.js';
-import { describeValue } from '../validate.js';
+import { checkLogLevel } from '../logging.js';
 import type { ToolExtra } from './owner.js';
 
 const MCP_LEVEL: Record<LogLevel, LoggingLevel> = {
@@ -22,19 +22,13 @@ const MCP_LEVEL: Record<LogLevel, LoggingLevel> = {
   warn: 'warning',
   error: 'error',
 };
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export class LogSink {
   readonly #owners = new Set<string>();
   #sessionId: string | undefined = undefined;
 
   constructor(server: McpServer, executor: Executor, option: true | { level?: LogLevel | undefined }) {
-    const threshold = option === true ? 'info' : (option.level ?? 'info');
-    if (!LEVELS.includes(threshold)) {
-      throw new TypeError(
-        `Expected \`logging.level\` to be one of ${LEVELS.join(', ')}, got ${describeValue(threshold)}`,
-      );
-    }
+    const threshold = checkLogLevel('logging.level', option === true ? 'info' : (option.level ?? 'info'));
     // The SDK keeps the client's logging/setLevel itself, but only on a server created with the
     // logging capability; without it, levels could not be honoured.
     let honoursSetLevel = false;

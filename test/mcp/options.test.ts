@@ -86,6 +86,10 @@ describe('registerAsyncTools options', () => {
     expect(() => registerAsyncTools(mcp(), executor, { tasks: { pollInterval: -5 } })).toThrow(
       /`tasks.pollInterval`/,
     );
+    const withLogging = () => new McpServer({ name: 'x', version: '0' }, { capabilities: { logging: {} } });
+    expect(() =>
+      registerAsyncTools(withLogging(), executor, { logging: { level: 'loud' as never } }),
+    ).toThrow(/`logging.level` to be one of debug, info, warn, error, got `"loud"`/);
     const tools = registerAsyncTools(mcp(), executor);
     expect(() => tools.registerTool('t', { timeout: Number.NaN }, async () => ({ content: [] }))).toThrow(
       /`timeout`/,
