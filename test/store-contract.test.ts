@@ -58,9 +58,10 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
     const store = await create();
     await store.insert(runningRecord('x', 'o'));
     const later = Date.now() + 60_000;
+    const rows = { rows: [1, 2] };
     const first = await store.finish('x', 'o', {
       status: 'completed',
-      result: { rows: [1, 2] },
+      result: rows,
       finishedAt: 1,
       expiresAt: later,
     });
@@ -70,7 +71,8 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
       finishedAt: 2,
       expiresAt: later,
     });
-    expect(first).toMatchObject({ status: 'completed', result: { rows: [1, 2] }, finishedAt: 1 });
+    expect(first).toMatchObject({ status: 'completed', finishedAt: 1 });
+    expect(first?.result).toBe(rows); // its own object, not a copy read back
     expect(second).toMatchObject({ status: 'completed', finishedAt: 1 });
     expect(await store.get('x', 'o')).toMatchObject({ status: 'completed', result: { rows: [1, 2] } });
     expect(

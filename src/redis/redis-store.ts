@@ -51,13 +51,22 @@ const ownerTag = (owner: string | undefined) => (owner === undefined ? 'n' : `s:
 // KEYS: record, all-operations zset. ARGV: owner tag (or '*' for any), status, finished_at,
 // expires_at, result, error, channel, id, prefix. Answers {applied (1 or 0), the record's fields}:
 // only the script knows whether this write won (two writers may bring the same status and time).
+// An applied write's answer leaves out result and error: the writer has them already, and they
+// would only cross the network to be parsed and thrown away.
 const FINISH = `
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return false end
 if ARGV[1] ~= '*' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
 if s ~= 'running' then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3], 'expires_at', ARGV[4], 'result', ARGV[5], 'error', ARGV[6])
-local record = redis.call('HGETALL', KEYS[1])
+local record = {}
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  if fields[i] ~= 'result' and fields[i] ~= 'error' then
+    record[#record + 1] = fields[i]
+    record[#record + 1] = fields[i + 1]
+  end
+end
 local owner = redis.call('HGET', KEYS[1], 'owner')
 local replica = redis.call('HGET', KEYS[1], 'replica')
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[8] .. ' ' .. owner)

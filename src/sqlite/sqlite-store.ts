@@ -163,11 +163,15 @@ export class SqliteStore implements OperationStore {
       result: written.result,
       error: written.error,
     }).changes;
+    if (changed === 1) {
+      // This update applied: its result and error are the caller's own objects, so the row is read
+      // back without them (not a result's JSON read and parsed only to be thrown away).
+      const row = this.#statements.getWritten.get(id, owner ?? null) as Row;
+      return answerOwnUpdate(recordOf(row), update, written);
+    }
     // Unchanged: unknown, or already terminal (the first terminal state stays).
     const row = this.#statements.getAny.get(id, owner ?? null) as Row | undefined;
-    if (row === undefined) return undefined;
-    const record = recordOf(row);
-    return changed === 1 ? answerOwnUpdate(record, update, written) : record;
+    return row === undefined ? undefined : recordOf(row);
   }
 
   list(filter: RecordFilter): OperationRecord[] {
@@ -225,6 +229,11 @@ function prepare(db: Database.Database, table: string) {
       `SELECT * FROM ${table} WHERE id = ? AND owner IS ? AND (expires_at IS NULL OR expires_at > ?)`,
     ),
     getAny: db.prepare(`SELECT * FROM ${table} WHERE id = ? AND owner IS ?`),
+    getWritten: db.prepare(
+      `SELECT id, owner, type, status, created_at, started_at, finished_at, expires_at, progress,
+         NULL AS result, NULL AS error
+       FROM ${table} WHERE id = ? AND owner IS ?`,
+    ),
     progress: db.prepare(
       `UPDATE ${table} SET progress = ? WHERE id = ? AND owner IS ? AND status = 'running'`,
     ),

@@ -94,8 +94,8 @@ export function serializeUpdate(update: TerminalUpdate, maxResultBytes: number):
 }
 
 /**
- * What `finish()` answers when its own update was stored: the stored record, carrying the
- * caller's own result or error objects rather than JSON copies of them.
+ * What `finish()` answers when its own update was stored: the stored record (read back without its
+ * result and error, which need no parsing), carrying the caller's own result or error objects.
  */
 export function answerOwnUpdate(
   record: OperationRecord,
