@@ -67,9 +67,10 @@ export type ExecutorEvents = {
   /** A finished operation was dropped before its retention ended, to make room (`whenFull: 'evict-oldest'`). */
   evicted: OperationEvent;
   /**
-   * The store failed at a write or a sweep the executor did in the background (a record's
-   * progress or terminal state, expired records). Waiters still get the outcome; the store may lag
-   * behind until the operation is written again or expires.
+   * The store failed at something the executor did in the background: a write (a record's
+   * progress or terminal state), a sweep of expired records, or the read that follows a shared
+   * store's change. Waiters still get the outcome; the store may lag behind until the operation is
+   * written again or expires.
    */
   storeError: StoreErrorEvent;
   /** A handler of another event threw. */

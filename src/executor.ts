@@ -792,20 +792,21 @@ export class Executor {
     if (waiters !== undefined) for (const waiter of [...waiters]) waiter.end('settled');
     const op = this.#live.get(id);
     if (op === undefined || op.status !== 'running') return;
-    Promise.resolve(this.#store.get(id, op.owner)).then(
-      (record) => {
-        if (record === undefined || record.status === 'running' || op.status !== 'running') return;
-        op.settle(
-          record.status,
-          record.status === 'completed' ? record.result : record.error,
-          record.finishedAt ?? Date.now(),
-        );
-        this.#untrack(op);
-        op.abort(record.error ?? new OperationCancelledError());
-        this.#finished(op, record);
-      },
-      () => undefined, // the store could not be read: the next change or the lifetime will settle it
-    );
+    // A failed read is reported (storeError), never thrown back into the feed: the work's own end
+    // then finds the other writer's record, or its lifetime settles it.
+    const read = this.#storeCall('read', id, () => this.#store.get(id, op.owner));
+    Promise.resolve(read).then((record) => {
+      if (record === undefined || record instanceof StoreError) return;
+      if (record.status === 'running' || op.status !== 'running') return;
+      op.settle(
+        record.status,
+        record.status === 'completed' ? record.result : record.error,
+        record.finishedAt ?? Date.now(),
+      );
+      this.#untrack(op);
+      op.abort(record.error ?? new OperationCancelledError());
+      this.#finished(op, record);
+    });
   }
 
   #sweep(): Promise<void> {

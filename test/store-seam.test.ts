@@ -233,6 +233,44 @@ describe('a store shared with another writer', () => {
 });
 
 describe('a failing store', () => {
+  it('a read that fails after a change elsewhere is reported as storeError; the cancel stands and the work ends cancelled', async () => {
+    // B cancels A's operation; A hears the change and reads the record, and that read throws
+    // (synchronously: the feed must not carry the throw back into B's cancel).
+    const shared = sharedStore();
+    let failing = false;
+    const a = new Executor({
+      store: shared.view({
+        get: (id, owner, read) => {
+          if (failing) throw new Error('replica A cannot read');
+          return Promise.resolve(read(id, owner));
+        },
+      }),
+    });
+    executor = new Executor({ store: shared.view() });
+    try {
+      const reported = deferred<StoreError>();
+      a.on('storeError', ({ error }) => reported.resolve(error));
+      const work = deferred<string>();
+      const id = expectStatus(await a.execute(() => work.promise, { timeout: 0 }), 'running').operationId;
+      failing = true;
+      const byB = await executor.cancel(id, { reason: 'B' });
+      expect(byB.status).toBe('cancelled');
+      const error = await reported.promise;
+      expect(error).toMatchObject({ code: 'STORE_FAILED', action: 'read', operationId: id });
+      expect(error.message).toBe(
+        `The operation store failed (read of operation ${id}): replica A cannot read`,
+      );
+      // A's late result finds B's record in the store and takes it on.
+      failing = false;
+      const waiting = a.continue(id, 5000);
+      work.resolve('too late');
+      const ended = expectStatus(await waiting, 'cancelled');
+      expect((ended.error as OperationCancelledError).reason).toBe('B');
+    } finally {
+      await a.stop();
+    }
+  });
+
   it('an insert that rejects fails the operation with a StoreError naming it, and aborts the work', async () => {
     const store = new AsyncStore();
     store.insert = async () => {
