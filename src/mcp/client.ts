@@ -105,7 +105,7 @@ export async function callToolWithContinuation(
     cancel: o.toolNames?.cancel ?? 'cancel_operation',
   };
   const signal = o.signal;
-  const deadline = maxWait === undefined ? undefined : Date.now() + maxWait;
+  const limits = new FollowLimits(signal, maxWait);
   // Each request may take its long-poll plus a margin; progress resets nothing here.
   const requestOptions = (waitMs: number, withSignal: boolean): RequestOptions => ({
     timeout: waitMs + 30_000,
@@ -116,25 +116,14 @@ export async function callToolWithContinuation(
   const useTasks = checkOptionalBoolean('tasks', o.tasks);
   signal?.throwIfAborted();
   if (useTasks ?? (await offersTask(client, params.name))) {
-    return followTask(client, params, {
-      ...(o.onprogress === undefined ? {} : { onprogress: o.onprogress }),
-      signal,
-      maxWait,
-      deadline,
-      waitMs: waitSeconds * 1000,
-    });
+    return followTask(client, params, o.onprogress, limits, waitSeconds * 1000);
   }
   let result = CallToolResultSchema.parse(
     await client.callTool(params, undefined, requestOptions(60_000, false)),
   );
   for (let state = runningOf(result); state !== undefined; state = runningOf(result)) {
     const id = state.operation_id;
-    if (isAborted(signal)) {
-      await cancelQuietly(client, names.cancel, id);
-      throw signal?.reason;
-    }
-    const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
-    if (left <= 0) throw new ContinuationTimeoutError(id, maxWait!);
+    const left = await limits.timeLeft(id, () => cancelQuietly(client, names.cancel, id));
     const wait = Math.min(waitSeconds, left / 1000);
     try {
       result = CallToolResultSchema.parse(
@@ -145,14 +134,49 @@ export async function callToolWithContinuation(
         ),
       );
     } catch (error) {
-      if (isAborted(signal)) {
-        await cancelQuietly(client, names.cancel, id);
-        throw signal?.reason;
-      }
+      if (limits.aborted) continue; // the same answer again: cancelled at the top of the loop
       throw new ContinuationLostError(id, error);
     }
   }
   return result;
+}
+
+/** Where following an operation stops early: the caller's signal, or `maxWait`. */
+class FollowLimits {
+  readonly #signal: AbortSignal | undefined;
+  readonly #maxWait: number | undefined;
+  readonly #deadline: number | undefined;
+
+  constructor(signal: AbortSignal | undefined, maxWait: number | undefined) {
+    this.#signal = signal;
+    this.#maxWait = maxWait;
+    this.#deadline = maxWait === undefined ? undefined : Date.now() + maxWait;
+  }
+
+  /**
+   * Milliseconds left to follow `id`. Rejects with the signal's reason once it aborted (after
+   * `cancel` asked the server to stop the work), and with a {@link ContinuationTimeoutError} past
+   * `maxWait`.
+   */
+  async timeLeft(id: string, cancel: () => Promise<void>): Promise<number> {
+    if (this.aborted) {
+      await cancel();
+      throw this.#signal?.reason;
+    }
+    const left = this.#deadline === undefined ? Number.POSITIVE_INFINITY : this.#deadline - Date.now();
+    if (left <= 0) throw new ContinuationTimeoutError(id, this.#maxWait!);
+    return left;
+  }
+
+  /** Read afresh each time: the signal can abort during any await in between. */
+  get aborted(): boolean {
+    return this.#signal?.aborted === true;
+  }
+
+  /** The caller's signal, to pass on to a request. */
+  get signal(): AbortSignal | undefined {
+    return this.#signal;
+  }
 }
 
 /**
@@ -164,34 +188,25 @@ export async function callToolWithContinuation(
 async function followTask(
   client: Client,
   params: CallToolRequest['params'],
-  o: {
-    onprogress?: RequestOptions['onprogress'];
-    signal: AbortSignal | undefined;
-    maxWait: number | undefined;
-    deadline: number | undefined;
-    waitMs: number;
-  },
+  onprogress: RequestOptions['onprogress'] | undefined,
+  limits: FollowLimits,
+  waitMs: number,
 ): Promise<CallToolResult> {
   const { task } = await client.request({ method: 'tools/call', params }, CreateTaskResultSchema, {
     task: {},
-    ...(o.onprogress === undefined ? {} : { onprogress: o.onprogress }),
+    ...(onprogress === undefined ? {} : { onprogress }),
   });
   const taskId = task.taskId;
   for (;;) {
-    if (isAborted(o.signal)) {
-      await cancelTaskQuietly(client, taskId);
-      throw o.signal?.reason;
-    }
-    const left = o.deadline === undefined ? Number.POSITIVE_INFINITY : o.deadline - Date.now();
-    if (left <= 0) throw new ContinuationTimeoutError(taskId, o.maxWait!);
+    const left = await limits.timeLeft(taskId, () => cancelTaskQuietly(client, taskId));
     try {
       const result = await client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema, {
-        timeout: Math.max(1, Math.min(o.waitMs, left)),
-        ...(o.signal === undefined ? {} : { signal: o.signal }),
+        timeout: Math.max(1, Math.min(waitMs, left)),
+        ...(limits.signal === undefined ? {} : { signal: limits.signal }),
       });
       return withoutRelatedTask(result);
     } catch (error) {
-      if (isAborted(o.signal)) continue; // cancelled at the top of the loop
+      if (limits.aborted) continue; // cancelled at the top of the loop
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) continue; // next long-poll
       throw new ContinuationLostError(taskId, error);
     }
@@ -234,11 +249,6 @@ async function cancelTaskQuietly(client: Client, taskId: string): Promise<void> 
   } catch {
     // unreachable, or the task ended meanwhile: nothing left to stop
   }
-}
-
-/** A function, not `signal?.aborted` inline: the signal can abort during any await in between. */
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }
 
 /** The running state an answer carries in `_meta`, if it is a "still running" answer. */

@@ -89,6 +89,27 @@ describe.each(CASES)('callToolWithContinuation over $kind, by $mode', ({ kind, m
     expect(log).toContainEqual({ gate, reason: OperationCancelledError.name });
   });
 
+  it('an abort while a follow-up long-poll is in flight cancels the operation and rejects with the reason', async () => {
+    server = await startTestServer(kind);
+    const client = await server.connect();
+    const gate = newGate();
+    const controller = new AbortController();
+    const reason = new Error('gave up while waiting');
+    watchSent(client, (request) => {
+      // The follow-up is on its way to the server, which holds it (the gate stays shut).
+      if (request === 'tasks/result' || request === 'tools/call:continue_operation')
+        queueMicrotask(() => controller.abort(reason));
+    });
+    const following = callToolWithContinuation(
+      client,
+      { name: 'gated', arguments: { gate } },
+      { ...options, signal: controller.signal, waitSeconds: 60 },
+    );
+    await expect(following).rejects.toBe(reason);
+    const log = JSON.parse(textOf(await call(client, 'abort_log'))) as { gate: string; reason: string }[];
+    expect(log).toContainEqual({ gate, reason: OperationCancelledError.name });
+  });
+
   it('past maxWait it rejects naming the operation, which goes on on the server', async () => {
     server = await startTestServer(kind);
     const client = await server.connect();
