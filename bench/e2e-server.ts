@@ -13,7 +13,7 @@ export function createBenchServer(executor: Executor): McpServer {
   const server = new McpServer({ name: 'mcp-async-bench', version: '0.0.0' }, withTasks(executor));
   registerAsyncTools(server, executor).registerTool(
     'timed',
-    { inputSchema: { ms: z.number().min(0) }, timeout: 20 },
+    { inputSchema: { ms: z.number().min(0) }, waitMs: 20 },
     async ({ ms }, { signal }) => {
       await sleep(ms, undefined, { signal });
       const finished = process.hrtime.bigint();
@@ -28,9 +28,9 @@ export function createBenchServer(executor: Executor): McpServer {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const executor = new Executor({
-    maxWait: 30_000,
+    maxWaitMs: 30_000,
     maxOperations: Number.POSITIVE_INFINITY,
-    retentionPeriod: 10_000,
+    retentionMs: 10_000,
   });
   const server = createBenchServer(executor);
   await server.connect(new StdioServerTransport());

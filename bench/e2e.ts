@@ -95,9 +95,9 @@ async function measure(transport: string, client: Client): Promise<void> {
 // Streamable HTTP (stateful) on loopback
 {
   const executor = new Executor({
-    maxWait: 30_000,
+    maxWaitMs: 30_000,
     maxOperations: Number.POSITIVE_INFINITY,
-    retentionPeriod: 10_000,
+    retentionMs: 10_000,
   });
   const http = await serveHttp({ createServer: () => createBenchServer(executor) });
   const client = new Client({ name: 'bench', version: '0' });

@@ -11,7 +11,7 @@ import { nowNs, percentile, report } from './lib.js';
 const SAMPLES = 2000;
 const redis = await testRedis();
 const prefix = uniquePrefix();
-const options = { maxOperations: Number.POSITIVE_INFINITY, maxWait: 30_000 };
+const options = { maxOperations: Number.POSITIVE_INFINITY, maxWaitMs: 30_000 };
 const storeA = await RedisStore.connect({ url: redis.url, prefix });
 const storeB = await RedisStore.connect({ url: redis.url, prefix });
 const a = new Executor({ ...options, store: storeA });
@@ -23,9 +23,9 @@ for (let i = 0; i < SAMPLES + 200; i++) {
   const work = new Promise<number>((resolve) => {
     settle = resolve;
   });
-  const started = await a.execute(() => work, { timeout: 0 });
+  const started = await a.execute(() => work, { waitMs: 0 });
   if (started.status !== 'running') throw new Error('expected running');
-  const waiting = b.continue(started.operationId, 30_000);
+  const waiting = b.continue(started.id, { waitMs: 30_000 });
   await new Promise((resolve) => setTimeout(resolve, 2)); // B has read the record and parked its wait
   const start = nowNs();
   settle(i);
@@ -71,8 +71,8 @@ const ids: string[] = [];
 const execute = await measureCalls(
   async () => {
     for (let i = 0; i < N; i++) {
-      const r = await a.execute(() => new Promise<never>(() => undefined), { timeout: 0 });
-      if (r.status === 'running') ids.push(r.operationId);
+      const r = await a.execute(() => new Promise<never>(() => undefined), { waitMs: 0 });
+      if (r.status === 'running') ids.push(r.id);
     }
   },
   N,
@@ -81,7 +81,7 @@ const execute = await measureCalls(
 for (const id of ids) await a.cancel(id);
 const cont = await measureCalls(
   async () => {
-    for (const id of ids) await b.continue(id, 0);
+    for (const id of ids) await b.continue(id, { waitMs: 0 });
   },
   N,
   0,

@@ -15,15 +15,15 @@ const store = new MemoryStore();
 const executor = new Executor({
   store,
   maxOperations: Number.POSITIVE_INFINITY,
-  retentionPeriod: 3_600_000,
-  cleanupInterval: 2_147_483_647, // the benchmark triggers the sweep itself
-  maxLifetime: Number.POSITIVE_INFINITY,
+  retentionMs: 3_600_000,
+  sweepIntervalMs: 2_147_483_647, // the benchmark triggers the sweep itself
+  maxLifetimeMs: Number.POSITIVE_INFINITY,
 });
 
 for (let i = 0; i < COUNT; i += 1000) {
   const batch: Promise<unknown>[] = [];
   for (let j = i; j < Math.min(COUNT, i + 1000); j++)
-    batch.push(executor.execute(async () => j, { timeout: 0 }));
+    batch.push(executor.execute(async () => j, { waitMs: 0 }));
   await Promise.all(batch);
   await yieldToEventLoop();
 }
@@ -31,16 +31,18 @@ await yieldToEventLoop();
 gc();
 
 // (b') a live operation for the probe to ask about
-const liveResult = await executor.execute(() => new Promise<never>(() => undefined), { timeout: 0 });
+const liveResult = await executor.execute(() => new Promise<never>(() => undefined), { waitMs: 0 });
 if (liveResult.status !== 'running') throw new Error('expected a running operation');
-const liveId = liveResult.operationId;
+const liveId = liveResult.id;
 
 // (a) unknown ids
 const unknown = Array.from({ length: 1000 }, () => newOperationId());
 const CALLS = 200_000;
-for (let i = 0; i < 20_000; i++) await executor.continue(unknown[i % 1000]!, 0).catch(() => undefined);
+for (let i = 0; i < 20_000; i++)
+  await executor.continue(unknown[i % 1000]!, { waitMs: 0 }).catch(() => undefined);
 let start = nowNs();
-for (let i = 0; i < CALLS; i++) await executor.continue(unknown[i % 1000]!, 0).catch(() => undefined);
+for (let i = 0; i < CALLS; i++)
+  await executor.continue(unknown[i % 1000]!, { waitMs: 0 }).catch(() => undefined);
 const unknownUs = (nowNs() - start) / CALLS / 1000;
 report({
   figure: `unknown-id continue() with ${COUNT.toLocaleString('en')} retained`,
@@ -57,7 +59,7 @@ async function probe(stopWhen: () => boolean): Promise<number[]> {
   while (!stopWhen()) {
     const scheduled = nowNs();
     await yieldToEventLoop();
-    await executor.continue(liveId, 0);
+    await executor.continue(liveId, { waitMs: 0 });
     waits.push(nowNs() - scheduled);
   }
   return waits;

@@ -10,8 +10,8 @@ const WORK_MS = 50;
 const DURATION_MS = 3000;
 const executor = new Executor({
   maxOperations: Number.POSITIVE_INFINITY,
-  retentionPeriod: 1000,
-  cleanupInterval: 250,
+  retentionMs: 1000,
+  sweepIntervalMs: 250,
 });
 const work = () => new Promise<void>((resolve) => setTimeout(resolve, WORK_MS));
 
@@ -70,7 +70,7 @@ const harness = await measure((run) =>
     new Promise<typeof RUNNING>((resolve) => setTimeout(resolve, 1, RUNNING)),
   ]),
 );
-const measured = await measure((run) => executor.execute(run, { timeout: 1 }));
+const measured = await measure((run) => executor.execute(run, { waitMs: 1 }));
 await executor.stop();
 
 const perSecond = measured.perSecond;

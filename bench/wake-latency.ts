@@ -8,8 +8,8 @@ const SAMPLES = 50_000;
 const WARMUP = 5_000;
 const executor = new Executor({
   maxOperations: Number.POSITIVE_INFINITY,
-  retentionPeriod: 1000,
-  cleanupInterval: 100,
+  retentionMs: 1000,
+  sweepIntervalMs: 100,
 });
 const samples: number[] = [];
 
@@ -18,9 +18,9 @@ for (let i = 0; i < SAMPLES + WARMUP; i++) {
   const work = new Promise<number>((resolve) => {
     settle = resolve;
   });
-  const running = await executor.execute(() => work, { timeout: 0 });
+  const running = await executor.execute(() => work, { waitMs: 0 });
   if (running.status !== 'running') throw new Error('expected a running operation');
-  const waiting = executor.continue(running.operationId, 30_000);
+  const waiting = executor.continue(running.id, { waitMs: 30_000 });
   await yieldToEventLoop(); // the waiter is parked; nothing else is pending
   const start = nowNs();
   settle(i);

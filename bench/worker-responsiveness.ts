@@ -16,7 +16,7 @@ async function probeWhile(executor: Executor, operationId: string, done: () => b
   while (!done()) {
     const due = nowNs() + 10e6;
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await executor.continue(operationId, 0);
+    await executor.continue(operationId, { waitMs: 0 });
     await executor.list({ status: 'running' });
     waits.push(Math.max(0, nowNs() - due) / 1e6);
   }
@@ -33,14 +33,14 @@ let finished = false;
 const inWorker = await executor.execute(
   pool.task({ module, exportName: 'spin' }, { ms: WORK_MS, steps: 20 }),
   {
-    timeout: 0,
+    waitMs: 0,
   },
 );
 if (inWorker.status !== 'running') throw new Error('expected a running operation');
-void executor.continue(inWorker.operationId, 10_000).then(() => {
+void executor.continue(inWorker.id, { waitMs: 10_000 }).then(() => {
   finished = true;
 });
-const worker = await probeWhile(executor, inWorker.operationId, () => finished);
+const worker = await probeWhile(executor, inWorker.id, () => finished);
 
 // the same work on the main thread: a sync function, so execute() itself blocks for its duration
 const mainWaits: number[] = [];

@@ -104,7 +104,7 @@ log('callToolWithContinuation(render_video {frames: 8}): one await, however the 
 const followed = await callToolWithContinuation(
   client,
   { name: 'render_video', arguments: { title: 'Outro', frames: 8, frame_ms: 250 } },
-  { onprogress: (p) => log(`  progress notification: ${p.progress}/${p.total} ${p.message ?? ''}`) },
+  { onProgress: (p) => log(`  progress notification: ${p.progress}/${p.total} ${p.message ?? ''}`) },
 );
 log(`<- ${textOf(followed)}`);
 

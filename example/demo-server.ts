@@ -55,5 +55,5 @@ export function createDemoServer(executor: Executor): McpServer {
 
 /** The executor the demo servers use: a short wait budget so that the demo shows a continuation. */
 export function createDemoExecutor(): Executor {
-  return new Executor({ defaultTimeout: Number(process.env.MCP_ASYNC_WAIT_MS ?? 2000) });
+  return new Executor({ defaultWaitMs: Number(process.env.MCP_ASYNC_WAIT_MS ?? 2000) });
 }

@@ -29,7 +29,7 @@ function describe(result: OperationResult<unknown>): string {
   }
 }
 
-const executor = new Executor({ defaultTimeout: 1000, maxWait: 1500 });
+const executor = new Executor({ defaultWaitMs: 1000, maxWaitMs: 1500 });
 executor.on('progress', ({ operation, progress }) => {
   if (progress.current % 4 === 0) log(`  progress event: ${operation.type} ${progress.message}`);
 });
@@ -41,8 +41,8 @@ log(`-> ${describe(first)}`);
 if (first.status === 'running') {
   let result: OperationResult<unknown> = first;
   while (result.status === 'running') {
-    log(`continue("${first.operationId}", 1500 ms)`);
-    result = await executor.continue(first.operationId, 1500, { owner: 'demo' });
+    log(`continue("${first.id}", 1500 ms)`);
+    result = await executor.continue(first.id, { waitMs: 1500, owner: 'demo' });
     log(`-> ${describe(result)}`);
   }
 }
@@ -51,27 +51,31 @@ log('execute(render 100 frames) in background mode (timeout 0), then cancel it')
 const second = await executor.execute((context) => render(100, context), {
   type: 'render',
   owner: 'demo',
-  timeout: 0,
+  waitMs: 0,
 });
 if (second.status === 'running') {
   await sleep(700);
-  const snapshot = await executor.cancel(second.operationId, {
+  const { cancelled, operation } = await executor.cancel(second.id, {
     owner: 'demo',
     reason: 'the user changed their mind',
   });
-  log(`-> cancel: status ${snapshot.status}, progress ${snapshot.progress?.current ?? 0}/100`);
   log(
-    `-> continue after cancel: ${describe(await executor.continue(second.operationId, 0, { owner: 'demo' }))}`,
+    `-> cancel: cancelled ${cancelled}, status ${operation.status}, progress ${operation.progress?.current ?? 0}/100`,
+  );
+  log(
+    `-> continue after cancel: ${describe(await executor.continue(second.id, { waitMs: 0, owner: 'demo' }))}`,
   );
 }
 
 log('list({ owner: "demo" })');
-for (const operation of await executor.list({ owner: 'demo' })) {
+for (const operation of (await executor.list({ owner: 'demo' })).operations) {
   log(
     `   ${operation.id}  ${operation.type}  ${operation.status.padEnd(9)}  ${(operation.elapsedMs / 1000).toFixed(1)} s`,
   );
 }
-log(`an unknown id: ${await executor.continue('no-such-id', 0).catch((error: Error) => error.message)}`);
+log(
+  `an unknown id: ${await executor.continue('no-such-id', { waitMs: 0 }).catch((error: Error) => error.message)}`,
+);
 
 await executor.stop();
 log('stopped; the process exits on its own');

@@ -79,15 +79,15 @@ export class OperationCancelledError extends McpAsyncError {
   }
 }
 
-/** The operation ran longer than `maxLifetime`; it is failed and its AbortSignal fires with this. */
+/** The operation ran longer than `maxLifetimeMs`; it is failed and its AbortSignal fires with this. */
 export class OperationLifetimeError extends McpAsyncError {
   /** The lifetime that was exceeded, in milliseconds. */
-  readonly maxLifetime: number;
+  readonly maxLifetimeMs: number;
 
-  /** @param maxLifetime - the lifetime that was exceeded, in milliseconds */
-  constructor(maxLifetime: number) {
-    super('OPERATION_LIFETIME_EXCEEDED', `Operation exceeded its maximum lifetime of ${maxLifetime} ms`);
-    this.maxLifetime = maxLifetime;
+  /** @param maxLifetimeMs - the lifetime that was exceeded */
+  constructor(maxLifetimeMs: number) {
+    super('OPERATION_LIFETIME_EXCEEDED', `Operation exceeded its maximum lifetime of ${maxLifetimeMs} ms`);
+    this.maxLifetimeMs = maxLifetimeMs;
   }
 }
 
@@ -191,10 +191,19 @@ export class StoreError extends McpAsyncError {
   }
 }
 
-/** The executor was stopped: it accepts no more calls, and running work is aborted with this. */
+/**
+ * The executor was stopped: it accepts no more calls, and running work is cancelled with this. While
+ * `stop({ drainMs })` drains, new work is refused with it too (the other calls still answer).
+ */
 export class ExecutorStoppedError extends McpAsyncError {
-  constructor() {
-    super('EXECUTOR_STOPPED', 'The executor has been stopped');
+  /** @param stage - `draining` while a graceful stop lets running work finish */
+  constructor(stage: 'draining' | 'stopped' = 'stopped') {
+    super(
+      'EXECUTOR_STOPPED',
+      stage === 'draining'
+        ? 'The executor is stopping: it takes no new work (running work may still finish)'
+        : 'The executor has been stopped',
+    );
   }
 }
 

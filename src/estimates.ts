@@ -1,9 +1,11 @@
 /**
  * What the executor learns of how long each operation type takes: the durations of its recent
- * completed runs, summarised as count, median and 90th percentile.
+ * completed runs, summarised as count, median and 90th percentile; and what it makes of them (the
+ * ETA's fallback, `background: 'auto'`).
  *
  * @module
  */
+import { formatDuration } from './results.js';
 
 /** The learned duration of one operation type. */
 export interface DurationEstimate {
@@ -25,6 +27,8 @@ const WINDOW = 64;
  * operation, which measurably slowed execute()'s fast path.)
  */
 const MAX_TYPES = 1000;
+/** Completed runs of a type needed before its median is trusted. */
+const MIN_RUNS_TRUSTED = 3;
 
 /** Recent completed durations per operation type, in fixed-size rings. */
 export class DurationStats {
@@ -55,5 +59,30 @@ export class DurationStats {
   /** Every type's estimate, in no particular order. */
   all(): DurationEstimate[] {
     return [...this.#rings.keys()].map((type) => this.estimate(type)!);
+  }
+
+  /** The learned median of `type`, once enough runs completed to trust it. */
+  expectedMs(type: string): number | undefined {
+    return this.#trusted(type)?.p50Ms;
+  }
+
+  /**
+   * Why an operation of `type` will outlive a wait of `waitMs` (so `background: 'auto'` answers at
+   * once), by the caller's `estimateMs` or else the trusted median; `undefined` when it will not,
+   * or nothing says.
+   */
+  backgroundReason(type: string, estimateMs: number | undefined, waitMs: number): string | undefined {
+    if (estimateMs !== undefined) {
+      if (estimateMs <= waitMs) return undefined;
+      return `expected to take about ${formatDuration(estimateMs)} (the caller's estimate), longer than the ${formatDuration(waitMs)} wait`;
+    }
+    const learned = this.#trusted(type);
+    if (learned === undefined || learned.p50Ms <= waitMs) return undefined;
+    return `expected to take about ${formatDuration(learned.p50Ms)} (the median of the last ${learned.count} "${type}" runs), longer than the ${formatDuration(waitMs)} wait`;
+  }
+
+  #trusted(type: string): DurationEstimate | undefined {
+    const learned = this.estimate(type);
+    return learned !== undefined && learned.count >= MIN_RUNS_TRUSTED ? learned : undefined;
   }
 }

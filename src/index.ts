@@ -24,61 +24,36 @@ export type { DurationEstimate } from './estimates.js';
 export type {
   CompletedEvent,
   ErrorEvent,
+  EventHandler,
   ExecutorEvents,
   ListenerErrorEvent,
   OperationEvent,
   ProgressEvent,
   StoreErrorEvent,
 } from './events.js';
-export { type EventHandler, Executor } from './executor.js';
-export {
-  type AttachLoggerOptions,
-  atLeast,
-  attachLogger,
-  LIFECYCLE_EVENTS,
-  type LifecycleEvent,
-  type LogEntry,
-  type Logger,
-  type LogLevel,
-  logEntryOf,
-} from './logging.js';
-export {
-  type CancelOptions,
-  type ContinueOptions,
-  DEFAULT_EXECUTOR_OPTIONS,
-  DEFAULT_LIST_LIMIT,
-  type ExecuteOptions,
-  type ExecutorOptions,
-  type ListOptions,
-  type OwnerOptions,
-  type ResolvedExecutorOptions,
+export { Executor } from './executor.js';
+export { type AttachLoggerOptions, attachLogger, type Logger, type LogLevel } from './logging.js';
+export type {
+  CancelOptions,
+  ContinueOptions,
+  ExecuteOptions,
+  ExecutorOptions,
+  GetOptions,
+  ListOptions,
+  ResolvedExecutorOptions,
+  StopOptions,
 } from './options.js';
 export type { ProgressReporter } from './progress.js';
 export { MemoryStore } from './stores/memory.js';
-export {
-  answerOwnUpdate,
-  deserializeError,
-  deserializeResult,
-  type SerializedResult,
-  type SerializedUpdate,
-  serializeError,
-  serializeResult,
-  serializeUpdate,
-} from './stores/serialization.js';
-export type {
-  Awaitable,
-  OperationRecord,
-  OperationStore,
-  RecordFilter,
-  StoreChange,
-  TerminalUpdate,
-} from './stores/store.js';
+export type { OperationStore } from './stores/store.js';
 export type {
   CancelledResult,
+  CancelOutcome,
   CompletedResult,
   FailedResult,
   OperationContext,
   OperationFunction,
+  OperationPage,
   OperationResult,
   OperationSnapshot,
   OperationStatus,

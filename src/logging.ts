@@ -9,7 +9,9 @@ import type { ExecutorEvents } from './events.js';
 import type { Executor } from './executor.js';
 import { formatDuration } from './results.js';
 import type { OperationSnapshot } from './types.js';
-import { describeValue } from './validate.js';
+import { checkOptions, describeValue } from './validate.js';
+
+const LOGGER_KEYS = new Set(['level']);
 
 /** The lifecycle events that are logged. */
 export type LifecycleEvent = Exclude<keyof ExecutorEvents, 'listenerError' | 'storeError'>;
@@ -43,7 +45,6 @@ export interface LogEntry {
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const EVENT_LEVEL: Record<LifecycleEvent, LogLevel> = {
-  created: 'debug',
   started: 'debug',
   progress: 'debug',
   completed: 'info',
@@ -118,7 +119,10 @@ export interface AttachLoggerOptions {
  * ```
  */
 export function attachLogger(executor: Executor, logger: Logger, options?: AttachLoggerOptions): () => void {
-  const threshold = checkLogLevel('level', options?.level ?? 'info');
+  const threshold = checkLogLevel(
+    'level',
+    checkOptions('the options of attachLogger()', options, LOGGER_KEYS).level ?? 'info',
+  );
   for (const method of LEVELS) {
     if (typeof (logger as unknown as Record<string, unknown>)?.[method] !== 'function') {
       throw new TypeError(`Expected \`logger\` to have a ${method}() method`);

@@ -1,46 +1,58 @@
-// One operation while this process runs its work: its state machine, its AbortController and the
-// waiters to wake. Once it is terminal and its record is in the store, the executor drops it.
+// One operation whose work runs in this process, from execute() until its end is final: its state
+// machine, its AbortController, its lifetime timer and the waiters to wake.
 //
-// It is built for the fast path, where work finishes inside execute()'s wait: the id and the
-// AbortController (whose signal costs about 5 µs to create) are made only when asked for, and
-// nothing is registered anywhere until the operation needs to be found by id.
+// The words used for where an operation stands, here and in the executor:
+// - running: its status is `running` (not yet ended);
+// - stored: it has been handed an id and has a record in the store, so continue() can find it;
+//   work that finishes inside execute()'s wait is never stored;
+// - ended: it reached a terminal status in this process (first end wins);
+// - final: its end is in the store too (or it was never stored), its waiters woken, its event
+//   emitted; the executor then lets go of it and the store alone answers for it.
+//
+// It is built for the fast path, where work finishes inside execute()'s wait: the id, the
+// AbortController (whose signal costs about 5 µs to create) and the lifetime timer are made only
+// when needed.
 
-import type { OperationRecord } from './stores/store.js';
+import type { OperationRecord, TerminalUpdate } from './stores/store.js';
 import type { OperationStatus, Progress, TerminalStatus } from './types.js';
 import type { Waiter } from './waiter.js';
 
-/** The fields a result or snapshot is built from; both a live operation and a stored record have them. */
+/** The longest `resultError` kept: a message, not a second copy of the result. */
+const MAX_RESULT_ERROR_LENGTH = 1000;
+
+/** The fields a result or snapshot is built from; both a local operation and a stored record have them. */
 export type OperationState = Pick<
   OperationRecord,
-  'type' | 'owner' | 'status' | 'createdAt' | 'startedAt' | 'finishedAt' | 'result' | 'error' | 'progress'
+  'type' | 'owner' | 'status' | 'startedAt' | 'finishedAt' | 'result' | 'resultError' | 'error' | 'progress'
 >;
 
-/** A running (or just finished) operation of this process. */
-export class LiveOperation implements OperationState {
-  /** Made on first use: reading `context.operationId`, registering, or an event that names it. */
+/** An operation whose work runs in this process. */
+export class LocalOperation implements OperationState {
+  /** Made on first use: reading `context.operationId`, storing, or an event that names it. */
   id: string | undefined = undefined;
   readonly type: string;
   readonly owner: string | undefined;
-  readonly createdAt: number;
   readonly startedAt: number;
   status: OperationStatus = 'running';
   finishedAt: number | undefined = undefined;
   result: unknown = undefined;
+  resultError: string | undefined = undefined;
   error: Error | undefined = undefined;
   progress: Progress | undefined = undefined;
-  /** True once the operation can be found by id (in the executor's live map and in the store). */
-  registered = false;
-  /** The store's insert of this operation's record, when it answered with a promise. */
-  registration: PromiseLike<void> | undefined = undefined;
+  /** True once it has a record in the store (and so can be found by id). */
+  stored = false;
+  /** The store's insert of its record, while it is pending; later writes chain after it. */
+  insertion: PromiseLike<void> | undefined = undefined;
   /** Why `background: 'auto'` sent it to the background at once, if it did. */
   backgroundReason: string | undefined = undefined;
   /** The `onProgress` given to `execute()`. */
   onProgress: ((progress: Progress) => void) | undefined = undefined;
-  /** Fires `maxLifetime` after the start, once registered. */
-  lifetimeTimer: NodeJS.Timeout | undefined = undefined;
+  /** The `resultError` reader given to `execute()`. */
+  readResultError: ((result: never) => string | undefined) | undefined = undefined;
   /** Links of the executor's list of running operations (a Set costs 130 ns more per operation). */
-  previousRunning: LiveOperation | undefined = undefined;
-  nextRunning: LiveOperation | undefined = undefined;
+  previousRunning: LocalOperation | undefined = undefined;
+  nextRunning: LocalOperation | undefined = undefined;
+  #lifetimeTimer: NodeJS.Timeout | undefined = undefined;
   #controller: AbortController | undefined = undefined;
   #abortReason: Error | undefined = undefined;
   // Most operations have at most one waiter (execute()'s own wait): a field, not a Set, for it.
@@ -50,7 +62,6 @@ export class LiveOperation implements OperationState {
   constructor(type: string, owner: string | undefined, now: number) {
     this.type = type;
     this.owner = owner;
-    this.createdAt = now;
     this.startedAt = now;
   }
 
@@ -64,31 +75,108 @@ export class LiveOperation implements OperationState {
     return this.#controller.signal;
   }
 
-  /** Moves to a terminal status unless already terminal; answers whether it did. */
-  settle(status: TerminalStatus, value: unknown, now: number): boolean {
+  /**
+   * Calls `expire` when `lifetimeMs` have passed since the start, unless the operation ends first
+   * (at once if they have passed already). Arms once; `Infinity` never arms.
+   */
+  armLifetime(lifetimeMs: number, expire: () => void): void {
+    if (
+      this.#lifetimeTimer !== undefined ||
+      this.status !== 'running' ||
+      lifetimeMs === Number.POSITIVE_INFINITY
+    )
+      return;
+    const remaining = this.startedAt + lifetimeMs - Date.now();
+    if (remaining <= 0) {
+      expire();
+      return;
+    }
+    this.#lifetimeTimer = setTimeout(expire, remaining);
+    this.#lifetimeTimer.unref();
+  }
+
+  /**
+   * Ends it with `status` unless it has ended already; answers whether it did. `value` is the
+   * result for `completed`, the error otherwise.
+   */
+  end(status: TerminalStatus, value: unknown, now: number): boolean {
     if (this.status !== 'running') return false;
     this.status = status;
     this.finishedAt = now;
-    if (status === 'completed') this.result = value;
-    else this.error = value as Error;
-    if (this.lifetimeTimer !== undefined) {
-      clearTimeout(this.lifetimeTimer);
-      this.lifetimeTimer = undefined;
+    if (status === 'completed') {
+      this.result = value;
+      this.resultError = this.#resultErrorOf(value);
+    } else this.error = value as Error;
+    if (this.#lifetimeTimer !== undefined) {
+      clearTimeout(this.#lifetimeTimer);
+      this.#lifetimeTimer = undefined;
     }
     return true;
   }
 
-  /** Takes on a terminal outcome decided elsewhere (another writer to a shared store won). */
-  adopt(
-    status: TerminalStatus,
-    result: unknown,
-    error: Error | undefined,
-    finishedAt: number | undefined,
-  ): void {
-    this.status = status;
-    this.result = result;
-    this.error = error;
-    if (finishedAt !== undefined) this.finishedAt = finishedAt;
+  /**
+   * Takes a progress report and answers the progress it leaves: `current` never goes backwards (a
+   * lower value keeps the higher one), the rest is the latest.
+   */
+  advance(current: number, total: number | undefined, message: string | undefined, now: number): Progress {
+    const previous = this.progress;
+    const progress: Progress = {
+      current: previous !== undefined && previous.current > current ? previous.current : current,
+      total,
+      message,
+      updatedAt: now,
+    };
+    this.progress = progress;
+    return progress;
+  }
+
+  /** Its record as the store's `insert()` takes it: running, under its id. */
+  runningRecord(): OperationRecord {
+    return {
+      id: this.id!,
+      type: this.type,
+      owner: this.owner,
+      status: 'running',
+      startedAt: this.startedAt,
+      finishedAt: undefined,
+      expiresAt: undefined,
+      result: undefined,
+      resultError: undefined,
+      error: undefined,
+      progress: this.progress,
+    };
+  }
+
+  /** Its end as the store's `finish()` takes it, `retentionMs` deciding when the record expires. */
+  terminalUpdate(retentionMs: number): TerminalUpdate {
+    return {
+      status: this.status as TerminalStatus,
+      result: this.result,
+      resultError: this.resultError,
+      error: this.error,
+      finishedAt: this.finishedAt!,
+      expiresAt: this.finishedAt! + retentionMs,
+    };
+  }
+
+  /**
+   * Takes on the end the store holds when another writer's came first (a cancel on another replica,
+   * a reaper), even at the same status: when two cancels race, the other one's reason and time
+   * stand. Stores answer their own update's result or error object itself (not a copy), so identity
+   * tells this process's write from another's. Answers whether it took it on.
+   */
+  adopt(record: OperationRecord): boolean {
+    if (record.status === 'running') return false;
+    const own =
+      record.status === this.status &&
+      (record.status === 'completed' ? record.result === this.result : record.error === this.error);
+    if (own) return false;
+    this.status = record.status;
+    this.result = record.result;
+    this.resultError = record.resultError;
+    this.error = record.error;
+    if (record.finishedAt !== undefined) this.finishedAt = record.finishedAt;
+    return true;
   }
 
   /**
@@ -127,5 +215,19 @@ export class LiveOperation implements OperationState {
     this.#moreWaiters = undefined;
     first?.end('settled');
     if (more !== undefined) for (const waiter of more) waiter.end('settled');
+  }
+
+  /** The error `value` reports of its own, as `readResultError` reads it; a reader that fails reads none. */
+  #resultErrorOf(value: unknown): string | undefined {
+    if (this.readResultError === undefined) return undefined;
+    try {
+      const message: unknown = this.readResultError(value as never);
+      if (typeof message !== 'string') return undefined;
+      return message.length > MAX_RESULT_ERROR_LENGTH
+        ? `${message.slice(0, MAX_RESULT_ERROR_LENGTH)}…`
+        : message;
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -1,14 +1,21 @@
 /**
- * Every option of the executor and of its calls, with its default.
+ * Every option of the executor and of its calls, with its default, and the parsing of each: an
+ * unknown key or a wrong value is an error that names it. Durations are milliseconds, and say so
+ * (`…Ms`).
  *
  * @module
  */
-import type { OperationStore } from './stores/store.js';
+import { decodeCursor } from './cursor.js';
+import type { ListPosition, OperationStore } from './stores/store.js';
 import type { OperationStatus, Progress } from './types.js';
 import {
   checkCount,
   checkMilliseconds,
-  checkOptionsObject,
+  checkOperationId,
+  checkOptionalBoolean,
+  checkOptionalSignal,
+  checkOptionalString,
+  checkOptions,
   describeValue,
   MAX_TIMER_MS,
 } from './validate.js';
@@ -16,36 +23,36 @@ import {
 /** Options of `new Executor(options)`. Every field is optional. */
 export interface ExecutorOptions {
   /**
-   * How long `execute()` waits for the work before answering `running` with an operation id, in
-   * milliseconds, when the call gives no `timeout`. At most `maxWait`.
-   * @defaultValue 15_000, or `maxWait` if that is smaller
+   * How long `execute()` and `continue()` wait for the work before answering `running`, when the
+   * call gives no `waitMs`. At most `maxWaitMs`.
+   * @defaultValue 15_000, or `maxWaitMs` if that is smaller
    */
-  defaultTimeout?: number | undefined;
+  defaultWaitMs?: number | undefined;
+  /**
+   * The longest any one wait may last: a call's `waitMs` is capped to it. Keep it below your
+   * clients' request timeout (60 s in the MCP SDK).
+   * @defaultValue 55_000
+   */
+  maxWaitMs?: number | undefined;
   /**
    * An operation still running this long after it started is failed with an
    * {@link OperationLifetimeError} and its signal aborted, whether or not the work heeds it.
-   * Milliseconds, up to 2_147_483_647 (about 24.8 days), or `Infinity` for no limit.
+   * Up to 2_147_483_647 (about 24.8 days), or `Infinity` for no limit.
    * @defaultValue 600_000
    */
-  maxLifetime?: number | undefined;
+  maxLifetimeMs?: number | undefined;
   /**
-   * How long a finished operation stays readable through `continue()` and `get()`, in milliseconds.
-   * Operations that finish within `execute()`'s wait were never handed an id and are not retained.
+   * How long a finished operation stays readable through `continue()` and `get()`. Operations that
+   * finish within `execute()`'s wait were never handed an id and are not retained.
    * @defaultValue 300_000
    */
-  retentionPeriod?: number | undefined;
+  retentionMs?: number | undefined;
   /**
-   * How often expired operations are swept from the store, in milliseconds. Reads never return an
-   * expired operation whatever this is; it only bounds how long expired records hold memory.
+   * How often expired operations are swept from the store. Reads never return an expired operation
+   * whatever this is; it only bounds how long expired records hold memory.
    * @defaultValue 60_000
    */
-  cleanupInterval?: number | undefined;
-  /**
-   * The longest any one wait may last, in milliseconds: `execute()`'s `timeout` and `continue()`'s
-   * `waitMs` are capped to it. Keep it below your clients' request timeout (60 s in the MCP SDK).
-   * @defaultValue 55_000
-   */
-  maxWait?: number | undefined;
+  sweepIntervalMs?: number | undefined;
   /**
    * The most operations that may be running or retained at once; past it `execute()` rejects with
    * a {@link TooManyOperationsError} instead of growing without bound. `Infinity` for no cap.
@@ -88,20 +95,18 @@ export interface ExecutorOptions {
   store?: OperationStore | undefined;
 }
 
-/** {@link ExecutorOptions} with every default applied and validated. */
+/** {@link ExecutorOptions} with every default applied and validated (the store aside). */
 export interface ResolvedExecutorOptions {
-  /** See {@link ExecutorOptions.whenFull}. */
-  readonly whenFull: 'reject' | 'evict-oldest';
-  /** See {@link ExecutorOptions.defaultTimeout}. */
-  readonly defaultTimeout: number;
-  /** See {@link ExecutorOptions.maxLifetime}. */
-  readonly maxLifetime: number;
-  /** See {@link ExecutorOptions.retentionPeriod}. */
-  readonly retentionPeriod: number;
-  /** See {@link ExecutorOptions.cleanupInterval}. */
-  readonly cleanupInterval: number;
-  /** See {@link ExecutorOptions.maxWait}. */
-  readonly maxWait: number;
+  /** See {@link ExecutorOptions.defaultWaitMs}. */
+  readonly defaultWaitMs: number;
+  /** See {@link ExecutorOptions.maxWaitMs}. */
+  readonly maxWaitMs: number;
+  /** See {@link ExecutorOptions.maxLifetimeMs}. */
+  readonly maxLifetimeMs: number;
+  /** See {@link ExecutorOptions.retentionMs}. */
+  readonly retentionMs: number;
+  /** See {@link ExecutorOptions.sweepIntervalMs}. */
+  readonly sweepIntervalMs: number;
   /** See {@link ExecutorOptions.maxOperations}. */
   readonly maxOperations: number;
   /** See {@link ExecutorOptions.maxRunningPerOwner}. */
@@ -110,24 +115,25 @@ export interface ResolvedExecutorOptions {
   readonly maxWaitersPerOperation: number;
   /** See {@link ExecutorOptions.maxWaiters}. */
   readonly maxWaiters: number;
+  /** See {@link ExecutorOptions.whenFull}. */
+  readonly whenFull: 'reject' | 'evict-oldest';
 }
 
-/** The defaults of {@link ExecutorOptions}. */
-export const DEFAULT_EXECUTOR_OPTIONS: ResolvedExecutorOptions = Object.freeze({
-  whenFull: 'reject',
-  defaultTimeout: 15_000,
-  maxLifetime: 600_000,
-  retentionPeriod: 300_000,
-  cleanupInterval: 60_000,
-  maxWait: 55_000,
+const DEFAULTS: ResolvedExecutorOptions = {
+  defaultWaitMs: 15_000,
+  maxWaitMs: 55_000,
+  maxLifetimeMs: 600_000,
+  retentionMs: 300_000,
+  sweepIntervalMs: 60_000,
   maxOperations: 10_000,
   maxRunningPerOwner: 1000,
   maxWaitersPerOperation: 1000,
   maxWaiters: 10_000,
-});
+  whenFull: 'reject',
+};
 
 /** Options of one `execute()` call. */
-export interface ExecuteOptions {
+export interface ExecuteOptions<T = unknown> {
   /**
    * A name for the kind of work (`"render"`, `"crawl"`): shown in results, snapshots and events,
    * and usable as a `list()` filter.
@@ -135,11 +141,11 @@ export interface ExecuteOptions {
    */
   type?: string | undefined;
   /**
-   * How long to wait for the work before answering `running`, in milliseconds; capped by
-   * `maxWait`. `0` answers `running` at once (explicit background mode).
-   * @defaultValue the executor's `defaultTimeout`
+   * How long to wait for the work before answering `running`; capped by `maxWaitMs`. `0` answers
+   * `running` at once (explicit background mode).
+   * @defaultValue the executor's `defaultWaitMs`
    */
-  timeout?: number | undefined;
+  waitMs?: number | undefined;
   /**
    * Who the operation belongs to. Only calls naming the same owner can see or touch it; to any
    * other it does not exist.
@@ -152,126 +158,161 @@ export interface ExecuteOptions {
    */
   signal?: AbortSignal | undefined;
   /**
+   * Cancel the operation, not just the wait, when `signal` aborts.
+   * @defaultValue false
+   */
+  cancelOnAbort?: boolean | undefined;
+  /**
    * `'auto'`: when this operation is expected to outlive the wait (by `estimateMs`, or else by the
    * median of at least 3 recent completed runs of its `type`), answer `running` at once rather
    * than hold the caller for the whole wait; the answer's `backgroundReason` says why.
    */
   background?: 'auto' | undefined;
   /**
-   * The caller's estimate of how long this run will take, in milliseconds (from the input's
-   * size, an item count...): used by `background: 'auto'` in place of the learned median.
+   * The caller's estimate of how long this run will take (from the input's size, an item
+   * count...): used by `background: 'auto'` in place of the learned median.
    */
   estimateMs?: number | undefined;
-  /**
-   * Cancel the operation, not just the wait, when `signal` aborts.
-   * @defaultValue false
-   */
-  cancelOnAbort?: boolean | undefined;
   /**
    * Called with the operation's progress each time it moves (after phases are mapped and
    * backward steps dropped), for the caller that started it: an MCP request forwarding progress
    * notifications, say. A handler that throws is reported as `listenerError`.
    */
   onProgress?: ((progress: Progress) => void) | undefined;
-}
-
-/** Options of `continue()`, `get()` and `list()`. */
-export interface OwnerOptions {
-  /** The owner the operation was started under; see {@link ExecuteOptions.owner}. */
-  owner?: string | undefined;
+  /**
+   * Reads the error a completed result reports of its own (an MCP tool result with `isError`, an
+   * HTTP 5xx...), as a message, or `undefined` when it reports none. The answer is kept with the
+   * record as `resultError` (its first 1000 characters), so that a reader knows it without loading
+   * the result. A reader that throws or answers something else than a string counts as none.
+   * @defaultValue none: `resultError` is always `undefined`
+   */
+  resultError?: ((result: T) => string | undefined) | undefined;
 }
 
 /** Options of one `continue()` call. */
-export interface ContinueOptions extends OwnerOptions {
+export interface ContinueOptions {
+  /**
+   * How long to wait for the operation to finish; capped by `maxWaitMs`. `0` answers where it
+   * stands at once.
+   * @defaultValue the executor's `defaultWaitMs`
+   */
+  waitMs?: number | undefined;
+  /** The owner the operation was started under; see {@link ExecuteOptions.owner}. */
+  owner?: string | undefined;
   /** Ends the wait early (answering `running`); the operation goes on. */
   signal?: AbortSignal | undefined;
 }
 
+/** Options of `get()`. */
+export interface GetOptions {
+  /** The owner the operation was started under; see {@link ExecuteOptions.owner}. */
+  owner?: string | undefined;
+}
+
 /** Options of one `cancel()` call. */
-export interface CancelOptions extends OwnerOptions {
+export interface CancelOptions {
+  /** The owner the operation was started under; see {@link ExecuteOptions.owner}. */
+  owner?: string | undefined;
   /** Why; recorded in the {@link OperationCancelledError} the work's signal fires with. */
   reason?: string | undefined;
 }
 
 /** Options of `list()`. */
-export interface ListOptions extends OwnerOptions {
+export interface ListOptions {
+  /** Whose operations; see {@link ExecuteOptions.owner}. */
+  owner?: string | undefined;
   /** Only operations with this status. */
   status?: OperationStatus | undefined;
   /** Only operations of this type. */
   type?: string | undefined;
   /**
-   * At most this many, oldest first.
-   * @defaultValue 1000
+   * At most this many on a page, from 1 to 1000.
+   * @defaultValue 100
    */
   limit?: number | undefined;
+  /** The `nextCursor` of the previous page; without it, the first page. */
+  cursor?: string | undefined;
 }
 
-/** The default `list()` limit. */
-export const DEFAULT_LIST_LIMIT = 1000;
+/** Options of `stop()`. */
+export interface StopOptions {
+  /**
+   * A graceful drain first: new work is refused at once, running work gets this long to finish
+   * (`continue()`, `get()`, `list()` and `cancel()` keep answering meanwhile), and only what is
+   * still running then is cancelled. `0` cancels running work at once.
+   * @defaultValue 0
+   */
+  drainMs?: number | undefined;
+}
 
-const OPTION_NAMES = new Set([...Object.keys(DEFAULT_EXECUTOR_OPTIONS), 'store']);
+const DEFAULT_TYPE = 'operation';
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 1000;
+const STATUSES: ReadonlySet<unknown> = new Set<OperationStatus>([
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+]);
+
+const EXECUTOR_KEYS = new Set([...Object.keys(DEFAULTS), 'store']);
+const EXECUTE_KEYS = new Set([
+  'type',
+  'waitMs',
+  'owner',
+  'signal',
+  'cancelOnAbort',
+  'background',
+  'estimateMs',
+  'onProgress',
+  'resultError',
+]);
+const CONTINUE_KEYS = new Set(['waitMs', 'owner', 'signal']);
+const GET_KEYS = new Set(['owner']);
+const CANCEL_KEYS = new Set(['owner', 'reason']);
+const LIST_KEYS = new Set(['owner', 'status', 'type', 'limit', 'cursor']);
+const STOP_KEYS = new Set(['drainMs']);
 
 /** Applies defaults and validates; throws a TypeError/RangeError naming the option and the value. */
 export function resolveExecutorOptions(
   options: unknown,
 ): ResolvedExecutorOptions & { store?: OperationStore } {
-  const given = checkOptionsObject('options', options);
-  for (const key of Object.keys(given)) {
-    if (!OPTION_NAMES.has(key)) {
-      throw new TypeError(
-        `Unknown executor option \`${key}\`; expected one of ${[...OPTION_NAMES].map((n) => `\`${n}\``).join(', ')}`,
-      );
-    }
-  }
+  const given = checkOptions('the options of new Executor()', options, EXECUTOR_KEYS);
   const pick = <K extends keyof ResolvedExecutorOptions>(name: K): unknown =>
-    given[name] === undefined ? DEFAULT_EXECUTOR_OPTIONS[name] : given[name];
+    given[name] === undefined ? DEFAULTS[name] : given[name];
 
-  const maxWait = checkMilliseconds('maxWait', pick('maxWait'));
-  // Left out, the default timeout shrinks to fit a smaller maxWait; given, it must fit.
-  const defaultTimeout =
-    given.defaultTimeout === undefined
-      ? Math.min(DEFAULT_EXECUTOR_OPTIONS.defaultTimeout, maxWait)
-      : checkMilliseconds('defaultTimeout', given.defaultTimeout);
-  if (defaultTimeout > maxWait) {
+  const maxWaitMs = checkMilliseconds('maxWaitMs', pick('maxWaitMs'));
+  // Left out, the default wait shrinks to fit a smaller maxWaitMs; given, it must fit.
+  const defaultWaitMs =
+    given.defaultWaitMs === undefined
+      ? Math.min(DEFAULTS.defaultWaitMs, maxWaitMs)
+      : checkMilliseconds('defaultWaitMs', given.defaultWaitMs);
+  if (defaultWaitMs > maxWaitMs) {
     throw new RangeError(
-      `Expected \`defaultTimeout\` to be at most \`maxWait\` (${maxWait}), got ${describeValue(defaultTimeout)}`,
+      `Expected \`defaultWaitMs\` to be at most \`maxWaitMs\` (${maxWaitMs}), got ${describeValue(defaultWaitMs)}`,
     );
   }
-  const maxLifetimeValue = pick('maxLifetime');
-  const maxLifetime =
+  const maxLifetimeValue = pick('maxLifetimeMs');
+  const maxLifetimeMs =
     maxLifetimeValue === Number.POSITIVE_INFINITY
       ? maxLifetimeValue
-      : checkMilliseconds('maxLifetime', maxLifetimeValue, MAX_TIMER_MS);
-  if (maxLifetime === 0) {
-    throw new RangeError(`Expected \`maxLifetime\` to be more than 0, got ${describeValue(maxLifetime)}`);
+      : checkMilliseconds('maxLifetimeMs', maxLifetimeValue, MAX_TIMER_MS);
+  if (maxLifetimeMs === 0) {
+    throw new RangeError(`Expected \`maxLifetimeMs\` to be more than 0, got ${describeValue(maxLifetimeMs)}`);
   }
-  const retentionPeriod = checkMilliseconds(
-    'retentionPeriod',
-    pick('retentionPeriod'),
-    Number.MAX_SAFE_INTEGER,
-  );
-  const cleanupInterval = checkMilliseconds('cleanupInterval', pick('cleanupInterval'));
-  if (cleanupInterval < 1) {
+  const retentionMs = checkMilliseconds('retentionMs', pick('retentionMs'), Number.MAX_SAFE_INTEGER);
+  const sweepIntervalMs = checkMilliseconds('sweepIntervalMs', pick('sweepIntervalMs'));
+  if (sweepIntervalMs < 1) {
     throw new RangeError(
-      `Expected \`cleanupInterval\` to be at least 1 ms, got ${describeValue(cleanupInterval)}`,
+      `Expected \`sweepIntervalMs\` to be at least 1, got ${describeValue(sweepIntervalMs)}`,
     );
   }
-  const maxOperations = checkCount('maxOperations', pick('maxOperations'), 1, true);
-  const maxRunningPerOwner = checkCount('maxRunningPerOwner', pick('maxRunningPerOwner'), 1, true);
-  const maxWaitersPerOperation = checkCount(
-    'maxWaitersPerOperation',
-    pick('maxWaitersPerOperation'),
-    1,
-    true,
-  );
-  const maxWaiters = checkCount('maxWaiters', pick('maxWaiters'), 1, true);
   const whenFull = pick('whenFull');
   if (whenFull !== 'reject' && whenFull !== 'evict-oldest') {
     throw new TypeError(
       `Expected \`whenFull\` to be "reject" or "evict-oldest", got ${describeValue(whenFull)}`,
     );
   }
-
   const store = given.store;
   if (store !== undefined && !isStore(store)) {
     throw new TypeError(
@@ -279,16 +320,16 @@ export function resolveExecutorOptions(
     );
   }
   return {
+    defaultWaitMs,
+    maxWaitMs,
+    maxLifetimeMs,
+    retentionMs,
+    sweepIntervalMs,
+    maxOperations: checkCount('maxOperations', pick('maxOperations'), 1, true),
+    maxRunningPerOwner: checkCount('maxRunningPerOwner', pick('maxRunningPerOwner'), 1, true),
+    maxWaitersPerOperation: checkCount('maxWaitersPerOperation', pick('maxWaitersPerOperation'), 1, true),
+    maxWaiters: checkCount('maxWaiters', pick('maxWaiters'), 1, true),
     whenFull,
-    defaultTimeout,
-    maxLifetime,
-    retentionPeriod,
-    cleanupInterval,
-    maxWait,
-    maxOperations,
-    maxRunningPerOwner,
-    maxWaitersPerOperation,
-    maxWaiters,
     ...(store === undefined ? {} : { store }),
   };
 }
@@ -302,4 +343,133 @@ function isStore(value: unknown): value is OperationStore {
       (name) => typeof store[name] === 'function',
     )
   );
+}
+
+/** A wait as a call gives it: the executor's `defaultWaitMs` if absent, capped by `maxWaitMs`. */
+function waitOf(value: unknown, executor: ResolvedExecutorOptions): number {
+  const wait =
+    value === undefined
+      ? executor.defaultWaitMs
+      : checkMilliseconds('waitMs', value, Number.MAX_SAFE_INTEGER);
+  return Math.min(wait, executor.maxWaitMs);
+}
+
+/** One `execute()` call's options, checked, with its wait capped. */
+export interface ParsedExecute {
+  readonly type: string;
+  readonly owner: string | undefined;
+  readonly waitMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly cancelOnAbort: boolean;
+  readonly background: 'auto' | undefined;
+  readonly estimateMs: number | undefined;
+  readonly onProgress: ((progress: Progress) => void) | undefined;
+  readonly resultError: ((result: never) => string | undefined) | undefined;
+}
+
+export function parseExecute(
+  fn: unknown,
+  options: unknown,
+  executor: ResolvedExecutorOptions,
+): ParsedExecute {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`);
+  }
+  const o = checkOptions('the options of execute()', options, EXECUTE_KEYS);
+  if (o.background !== undefined && o.background !== 'auto') {
+    throw new TypeError(`Expected \`background\` to be "auto", got ${describeValue(o.background)}`);
+  }
+  return {
+    type: checkOptionalString('type', o.type) ?? DEFAULT_TYPE,
+    owner: checkOptionalString('owner', o.owner),
+    waitMs: waitOf(o.waitMs, executor),
+    signal: checkOptionalSignal('signal', o.signal),
+    cancelOnAbort: checkOptionalBoolean('cancelOnAbort', o.cancelOnAbort) === true,
+    background: o.background,
+    estimateMs:
+      o.estimateMs === undefined
+        ? undefined
+        : checkMilliseconds('estimateMs', o.estimateMs, Number.MAX_SAFE_INTEGER),
+    onProgress: checkOptionalFunction('onProgress', o.onProgress) as ParsedExecute['onProgress'],
+    resultError: checkOptionalFunction('resultError', o.resultError) as ParsedExecute['resultError'],
+  };
+}
+
+function checkOptionalFunction(name: string, value: unknown): unknown {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`Expected \`${name}\` to be a function, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** One `continue()` call's id and options, checked, with its wait capped. */
+export function parseContinue(
+  operationId: unknown,
+  options: unknown,
+  executor: ResolvedExecutorOptions,
+): { id: string; waitMs: number; owner: string | undefined; signal: AbortSignal | undefined } {
+  const id = checkOperationId(operationId);
+  const o = checkOptions('the options of continue()', options, CONTINUE_KEYS);
+  return {
+    id,
+    waitMs: waitOf(o.waitMs, executor),
+    owner: checkOptionalString('owner', o.owner),
+    signal: checkOptionalSignal('signal', o.signal),
+  };
+}
+
+/** One `get()` call's id and owner, checked. */
+export function parseGet(operationId: unknown, options: unknown): { id: string; owner: string | undefined } {
+  const id = checkOperationId(operationId);
+  return {
+    id,
+    owner: checkOptionalString('owner', checkOptions('the options of get()', options, GET_KEYS).owner),
+  };
+}
+
+/** One `cancel()` call's id and options, checked. */
+export function parseCancel(
+  operationId: unknown,
+  options: unknown,
+): { id: string; owner: string | undefined; reason: string | undefined } {
+  const id = checkOperationId(operationId);
+  const o = checkOptions('the options of cancel()', options, CANCEL_KEYS);
+  return {
+    id,
+    owner: checkOptionalString('owner', o.owner),
+    reason: checkOptionalString('reason', o.reason),
+  };
+}
+
+/** One `list()` call's options, checked, the cursor decoded. */
+export function parseList(options: unknown): {
+  owner: string | undefined;
+  status: OperationStatus | undefined;
+  type: string | undefined;
+  limit: number;
+  after: ListPosition | undefined;
+} {
+  const o = checkOptions('the options of list()', options, LIST_KEYS);
+  if (o.status !== undefined && !STATUSES.has(o.status)) {
+    throw new TypeError(
+      `Expected \`status\` to be one of "running", "completed", "failed", "cancelled", got ${describeValue(o.status)}`,
+    );
+  }
+  const limit = o.limit === undefined ? DEFAULT_LIST_LIMIT : checkCount('limit', o.limit, 1);
+  if (limit > MAX_LIST_LIMIT) {
+    throw new RangeError(`Expected \`limit\` to be at most ${MAX_LIST_LIMIT}, got ${describeValue(limit)}`);
+  }
+  return {
+    owner: checkOptionalString('owner', o.owner),
+    status: o.status as OperationStatus | undefined,
+    type: checkOptionalString('type', o.type),
+    limit,
+    after: o.cursor === undefined ? undefined : decodeCursor(o.cursor),
+  };
+}
+
+/** One `stop()` call's options, checked. */
+export function parseStop(options: unknown): { drainMs: number } {
+  const o = checkOptions('the options of stop()', options, STOP_KEYS);
+  return { drainMs: o.drainMs === undefined ? 0 : checkMilliseconds('drainMs', o.drainMs, MAX_TIMER_MS) };
 }

@@ -13,34 +13,34 @@ export interface ResultContext {
 }
 
 /**
- * The result of an operation as it stands. `operationId` is `undefined` for an operation that was
- * never handed an id (it finished inside execute()'s wait and is not retained). `now` is only read
- * for a running operation.
+ * The result of an operation as it stands. `id` is `undefined` for an operation that was never
+ * handed an id (it finished inside execute()'s wait and is not retained). `now` is only read for a
+ * running operation.
  */
 export function resultOf<T>(
   state: OperationState,
-  operationId: string | undefined,
+  id: string | undefined,
   now: number,
   context: ResultContext = {},
 ): OperationResult<T> {
-  const operationType = state.type;
+  const type = state.type;
   switch (state.status) {
     case 'completed':
-      return { status: 'completed', operationId, operationType, result: state.result as T };
+      return { status: 'completed', id, type, result: state.result as T, resultError: state.resultError };
     case 'failed':
-      return { status: 'failed', operationId, operationType, error: state.error! };
+      return { status: 'failed', id, type, error: state.error! };
     case 'cancelled':
-      return { status: 'cancelled', operationId, operationType, error: state.error! };
+      return { status: 'cancelled', id, type, error: state.error! };
     case 'running': {
       const elapsedMs = now - state.startedAt;
       const etaMs = etaOf(state, now, context.expectedMs);
-      let message = runningMessage(operationId!, operationType, elapsedMs, state.progress, etaMs);
+      let message = runningMessage(id!, type, elapsedMs, state.progress, etaMs);
       if (context.backgroundReason !== undefined)
         message += ` Sent to the background at once: ${context.backgroundReason}.`;
       return {
         status: 'running',
-        operationId: operationId!,
-        operationType,
+        id: id!,
+        type,
         message,
         elapsedMs,
         progress: state.progress,
@@ -63,13 +63,13 @@ export function snapshotOf(
     type: state.type,
     owner: state.owner,
     status: state.status,
-    createdAt: state.createdAt,
     startedAt: state.startedAt,
     finishedAt: state.finishedAt,
     elapsedMs: (state.finishedAt ?? now) - state.startedAt,
     progress: state.progress,
     etaMs: state.status === 'running' ? etaOf(state, now, expectedMs) : undefined,
     error: state.error,
+    resultError: state.resultError,
   };
 }
 

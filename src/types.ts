@@ -31,7 +31,7 @@ export interface Progress {
 /** What an operation function receives. */
 export interface OperationContext {
   /**
-   * Fires when the operation is cancelled, exceeds `maxLifetime`, or the executor stops; its
+   * Fires when the operation is cancelled, exceeds `maxLifetimeMs`, or the executor stops; its
    * `reason` is an {@link OperationCancelledError}, {@link OperationLifetimeError} or
    * {@link ExecutorStoppedError}. Pass it to whatever supports cancellation (fetch, streams...).
    */
@@ -48,7 +48,7 @@ export type OperationFunction<T> = (context: OperationContext) => T | PromiseLik
 /** Fields every {@link OperationResult} variant carries. */
 interface ResultBase {
   /** The operation type given to `execute()` (`"operation"` when none was). */
-  readonly operationType: string;
+  readonly type: string;
 }
 
 /** The work finished and returned `result`. */
@@ -56,17 +56,22 @@ export interface CompletedResult<T> extends ResultBase {
   /** Discriminant. */
   readonly status: 'completed';
   /** The id, or `undefined` when the work finished within `execute()`'s wait and none was handed out. */
-  readonly operationId: string | undefined;
+  readonly id: string | undefined;
   /** What the work returned. */
   readonly result: T;
+  /**
+   * The error `result` reports of its own, as `execute()`'s `resultError` read it (the text of an
+   * MCP tool result with `isError`, say); `undefined` when it reports none, or nothing read it.
+   */
+  readonly resultError: string | undefined;
 }
 
-/** The work threw, rejected, or exceeded `maxLifetime`. */
+/** The work threw, rejected, or exceeded `maxLifetimeMs`. */
 export interface FailedResult extends ResultBase {
   /** Discriminant. */
   readonly status: 'failed';
   /** The id, or `undefined` when the work failed within `execute()`'s wait and none was handed out. */
-  readonly operationId: string | undefined;
+  readonly id: string | undefined;
   /**
    * What the work threw: the Error itself, a {@link NonErrorThrownError} wrapping a non-Error
    * value, or an {@link OperationLifetimeError}.
@@ -79,17 +84,17 @@ export interface CancelledResult extends ResultBase {
   /** Discriminant. */
   readonly status: 'cancelled';
   /** The id, or `undefined` when it was cancelled within `execute()`'s wait and none was handed out. */
-  readonly operationId: string | undefined;
+  readonly id: string | undefined;
   /** Why, as an error: the same value the work's AbortSignal fired with. */
   readonly error: Error;
 }
 
-/** The work is still going; ask again with `continue(operationId)`. */
+/** The work is still going; ask again with `continue(id)`. */
 export interface RunningResult extends ResultBase {
   /** Discriminant. */
   readonly status: 'running';
   /** The id to pass to `continue()`, `cancel()` and `get()`. */
-  readonly operationId: string;
+  readonly id: string;
   /** A one-line human-readable account of where the operation stands. */
   readonly message: string;
   /** Milliseconds since the operation started. */
@@ -126,9 +131,7 @@ export interface OperationSnapshot {
   readonly owner: string | undefined;
   /** Where it stands. */
   readonly status: OperationStatus;
-  /** When `execute()` was called (epoch milliseconds). */
-  readonly createdAt: number;
-  /** When the work function was invoked (epoch milliseconds). */
+  /** When `execute()` invoked the work (epoch milliseconds). */
   readonly startedAt: number;
   /** When it reached its terminal status (epoch milliseconds), if it has. */
   readonly finishedAt: number | undefined;
@@ -140,4 +143,25 @@ export interface OperationSnapshot {
   readonly etaMs: number | undefined;
   /** For `failed` and `cancelled`: why. */
   readonly error: Error | undefined;
+  /** For `completed`: the error the result reports of its own (see {@link CompletedResult.resultError}). */
+  readonly resultError: string | undefined;
+}
+
+/** What `cancel()` answers. */
+export interface CancelOutcome {
+  /**
+   * Whether this call cancelled the operation: `false` when it had already ended (completed,
+   * failed, or cancelled by someone else first), in which case nothing changed.
+   */
+  readonly cancelled: boolean;
+  /** The operation as it stands after the call. */
+  readonly operation: OperationSnapshot;
+}
+
+/** A page of `list()`, newest first. */
+export interface OperationPage {
+  /** The operations on this page, the most recently started first. */
+  readonly operations: OperationSnapshot[];
+  /** Pass it to `list({ cursor })` for the next page; `undefined` on the last. */
+  readonly nextCursor: string | undefined;
 }

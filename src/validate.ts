@@ -101,11 +101,84 @@ export function checkOptionalSignal(name: string, value: unknown): AbortSignal |
 
 const NO_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** An options bag: `undefined` (read as no options) or a plain object. */
-export function checkOptionsObject(name: string, value: unknown): Readonly<Record<string, unknown>> {
+/**
+ * Options renamed before 1.0, old name to new: an unknown key that is an old name gets pointed at
+ * its new one.
+ */
+const RENAMED: Readonly<Record<string, string>> = {
+  defaultTimeout: 'defaultWaitMs',
+  timeout: 'waitMs',
+  maxWait: 'maxWaitMs',
+  maxLifetime: 'maxLifetimeMs',
+  retentionPeriod: 'retentionMs',
+  cleanupInterval: 'sweepIntervalMs',
+  defaultWaitSeconds: 'defaultWaitMs',
+  waitSeconds: 'waitMs',
+  pollInterval: 'pollIntervalMs',
+  idleTimeout: 'idleTimeoutMs',
+  onprogress: 'onProgress',
+};
+
+/**
+ * An options bag: `undefined` (read as no options) or a plain object whose every key is one of
+ * `known`. An unknown key is a TypeError naming it, where it was given, and the nearest known name
+ * (a typo, a case slip, or a name from before a rename), so that a misspelt option is never
+ * silently ignored. `where` names the call: "execute() options".
+ */
+export function checkOptions(
+  where: string,
+  value: unknown,
+  known: ReadonlySet<string>,
+): Readonly<Record<string, unknown>> {
   if (value === undefined) return NO_OPTIONS;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`Expected \`${name}\` to be an object, got ${describeValue(value)}`);
+    throw new TypeError(`Expected ${where} to be an object, got ${describeValue(value)}`);
+  }
+  // for...in, not Object.keys(): no array is made on execute()'s hot path.
+  for (const key in value) {
+    if (!known.has(key)) throw unknownOption(where, key, known);
   }
   return value as Record<string, unknown>;
+}
+
+function unknownOption(where: string, key: string, known: ReadonlySet<string>): TypeError {
+  const names = [...known];
+  const hint = nearestName(key, names);
+  const list = names.map((name) => `\`${name}\``).join(', ');
+  return new TypeError(
+    `Unknown option \`${key.length > 80 ? `${key.slice(0, 80)}…` : key}\` in ${where}` +
+      `${hint === undefined ? '.' : `; did you mean \`${hint}\`?`} Known options: ${list}.`,
+  );
+}
+
+/** The known name `key` most likely meant: a renamed option's new name, else the closest spelling. */
+export function nearestName(key: string, names: readonly string[]): string | undefined {
+  const renamed = RENAMED[key];
+  if (renamed !== undefined && names.includes(renamed)) return renamed;
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const name of names) {
+    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance; option names are short, so the plain table is fine. */
+function editDistance(a: string, b: string): number {
+  if (a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -13,11 +13,11 @@ async function teach(type: string, ms: number, count: number) {
   for (let i = 0; i < count; i++) {
     const pending = executor.execute(() => new Promise((resolve) => setTimeout(resolve, ms, i)), {
       type,
-      timeout: 0,
+      waitMs: 0,
     });
-    const id = expectStatus(await pending, 'running').operationId;
+    const id = expectStatus(await pending, 'running').id;
     await vi.advanceTimersByTimeAsync(ms);
-    expectStatus(await executor.continue(id, 0), 'completed');
+    expectStatus(await executor.continue(id, { waitMs: 0 }), 'completed');
   }
 }
 
@@ -42,7 +42,7 @@ describe("smart background mode (background: 'auto')", () => {
 
   it('answers running at once when the learned median outlives the wait, and says why', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ defaultTimeout: 1000 });
+    executor = new Executor({ defaultWaitMs: 1000 });
     await teach('render', 10_000, 3);
     // No time passes: only the decision to background can answer this.
     const result = expectStatus(
@@ -59,7 +59,7 @@ describe("smart background mode (background: 'auto')", () => {
 
   it('waits as usual for a type it knows too little of, or that fits the wait', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ defaultTimeout: 1000 });
+    executor = new Executor({ defaultWaitMs: 1000 });
     await teach('rare', 10_000, 2); // fewer than 3 runs: not trusted yet
     await teach('quick', 100, 5);
     for (const type of ['rare', 'quick', 'unknown']) {
@@ -73,7 +73,7 @@ describe("smart background mode (background: 'auto')", () => {
 
   it("the caller's estimate wins over what was learned, both ways", async () => {
     vi.useFakeTimers();
-    executor = new Executor({ defaultTimeout: 1000 });
+    executor = new Executor({ defaultWaitMs: 1000 });
     await teach('render', 10_000, 3);
     const long = expectStatus(
       await executor.execute(() => never(), { type: 'new', background: 'auto', estimateMs: 120_000 }),

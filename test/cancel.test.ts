@@ -13,9 +13,9 @@ async function startInBackground<T>(work: Promise<T>, seen?: (signal: AbortSigna
       seen?.(signal);
       return work;
     },
-    { timeout: 0, type: 'job' },
+    { waitMs: 0, type: 'job' },
   );
-  return expectStatus(result, 'running').operationId;
+  return expectStatus(result, 'running').id;
 }
 
 describe('cancel()', () => {
@@ -26,19 +26,19 @@ describe('cancel()', () => {
       signal = s;
     });
     const snapshot = await executor.cancel(id, { reason: 'user asked' });
-    expect(snapshot.status).toBe('cancelled');
-    expect(snapshot.finishedAt).toBeTypeOf('number');
+    expect(snapshot.operation.status).toBe('cancelled');
+    expect(snapshot.operation.finishedAt).toBeTypeOf('number');
     expect(signal?.aborted).toBe(true);
     expect(signal?.reason).toBeInstanceOf(OperationCancelledError);
     expect((signal!.reason as OperationCancelledError).reason).toBe('user asked');
-    const result = expectStatus(await executor.continue(id, 0), 'cancelled');
+    const result = expectStatus(await executor.continue(id, { waitMs: 0 }), 'cancelled');
     expect(result.error.message).toBe('Operation cancelled: user asked');
   });
 
   it('wakes every waiter at once (Go defect: cancel did not wake waiters)', async () => {
     executor = new Executor();
     const id = await startInBackground(never());
-    const waiters = Array.from({ length: 5 }, () => executor.continue(id, 50_000));
+    const waiters = Array.from({ length: 5 }, () => executor.continue(id, { waitMs: 50_000 }));
     await executor.cancel(id);
     // Each wait is 50 s long and no timer is faked: only the cancel can have ended them.
     const results = await Promise.all(waiters);
@@ -58,7 +58,7 @@ describe('cancel()', () => {
     await executor.cancel(id);
     work.resolve('too late');
     await flushMicrotasks();
-    const result = expectStatus(await executor.continue(id, 0), 'cancelled');
+    const result = expectStatus(await executor.continue(id, { waitMs: 0 }), 'cancelled');
     expect(result).not.toHaveProperty('result');
     expect((await executor.get(id))?.status).toBe('cancelled');
   });
@@ -70,7 +70,7 @@ describe('cancel()', () => {
     await executor.cancel(id);
     work.reject(new Error('aborted by signal'));
     await flushMicrotasks();
-    expectStatus(await executor.continue(id, 0), 'cancelled');
+    expectStatus(await executor.continue(id, { waitMs: 0 }), 'cancelled');
   });
 
   it('gives a signal read after the cancel already aborted', async () => {
@@ -82,9 +82,9 @@ describe('cancel()', () => {
         await gate.promise;
         late.resolve(context.signal);
       },
-      { timeout: 0 },
+      { waitMs: 0 },
     );
-    const id = expectStatus(result, 'running').operationId;
+    const id = expectStatus(result, 'running').id;
     await executor.cancel(id);
     gate.resolve();
     const signal = await late.promise;
@@ -95,10 +95,10 @@ describe('cancel()', () => {
   it('on a finished operation changes nothing and says it had finished (no throw)', async () => {
     executor = new Executor();
     const id = await startInBackground(Promise.resolve('kept'));
-    await executor.continue(id, 1000);
+    await executor.continue(id, { waitMs: 1000 });
     const snapshot = await executor.cancel(id);
-    expect(snapshot.status).toBe('completed');
-    expect(expectStatus(await executor.continue(id, 0), 'completed').result).toBe('kept');
+    expect(snapshot.operation.status).toBe('completed');
+    expect(expectStatus(await executor.continue(id, { waitMs: 0 }), 'completed').result).toBe('kept');
   });
 
   it('twice keeps the first cancellation', async () => {
@@ -106,8 +106,8 @@ describe('cancel()', () => {
     const id = await startInBackground(never());
     const first = await executor.cancel(id, { reason: 'first' });
     const second = await executor.cancel(id, { reason: 'second' });
-    expect(second.finishedAt).toBe(first.finishedAt);
-    expect((second.error as OperationCancelledError).reason).toBe('first');
+    expect(second.operation.finishedAt).toBe(first.operation.finishedAt);
+    expect((second.operation.error as OperationCancelledError).reason).toBe('first');
   });
 
   it('rejects an unknown id with OperationNotFoundError', async () => {
@@ -116,14 +116,14 @@ describe('cancel()', () => {
   });
 
   it('wakes waiters registered both on execute() and on continue()', async () => {
-    executor = new Executor({ defaultTimeout: 50_000 });
+    executor = new Executor({ defaultWaitMs: 50_000 });
     const seen = deferred<string>();
     const executing = executor.execute(({ operationId }) => {
       seen.resolve(operationId);
       return never();
     });
     const id = await seen.promise;
-    const continuing = executor.continue(id, 50_000);
+    const continuing = executor.continue(id, { waitMs: 50_000 });
     await executor.cancel(id);
     expect((await executing).status).toBe('cancelled');
     expect((await continuing).status).toBe('cancelled');

@@ -9,14 +9,7 @@ afterEach(async () => {
 
 function record(target: Executor) {
   const seen: string[] = [];
-  const names: (keyof ExecutorEvents)[] = [
-    'created',
-    'started',
-    'progress',
-    'completed',
-    'failed',
-    'cancelled',
-  ];
+  const names: (keyof ExecutorEvents)[] = ['started', 'progress', 'completed', 'failed', 'cancelled'];
   for (const name of names) {
     target.on(name, (event) => seen.push(`${name}:${(event as OperationEvent).operation.status}`));
   }
@@ -24,7 +17,7 @@ function record(target: Executor) {
 }
 
 describe('lifecycle events', () => {
-  it('a completed operation emits created, started, progress and completed, in order', async () => {
+  it('a completed operation emits started, progress and completed, in order', async () => {
     executor = new Executor();
     const seen = record(executor);
     let result: unknown;
@@ -35,7 +28,7 @@ describe('lifecycle events', () => {
       progress(1, 2);
       return 'value';
     });
-    expect(seen).toEqual(['created:running', 'started:running', 'progress:running', 'completed:completed']);
+    expect(seen).toEqual(['started:running', 'progress:running', 'completed:completed']);
     expect(result).toBe('value');
   });
 
@@ -43,7 +36,7 @@ describe('lifecycle events', () => {
     executor = new Executor();
     const ids = new Set<string>();
     const errors: string[] = [];
-    executor.on('created', (e) => ids.add(e.operation.id));
+    executor.on('started', (e) => ids.add(e.operation.id));
     executor.on('failed', (e) => {
       ids.add(e.operation.id);
       errors.push(e.error.message);
@@ -51,8 +44,8 @@ describe('lifecycle events', () => {
     executor.on('cancelled', (e) => errors.push(e.error.name));
     await executor.execute(() => Promise.reject(new Error('nope')));
     expect(ids.size).toBe(1);
-    const running = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
-    await executor.cancel(running.operationId);
+    const running = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
+    await executor.cancel(running.id);
     expect(errors).toEqual(['nope', 'OperationCancelledError']);
   });
 

@@ -22,7 +22,7 @@ describe('work that fails', () => {
       'failed',
     );
     expect(result.error).toBe(thrown);
-    expect(result.operationId).toBeUndefined();
+    expect(result.id).toBeUndefined();
   });
 
   it('an async rejection becomes a failed result', async () => {
@@ -81,16 +81,16 @@ describe('work that fails', () => {
           await new Promise((resolve) => setImmediate(resolve));
           throw new Error('late failure');
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'running',
     );
-    const result = expectStatus(await executor.continue(running.operationId, 5000), 'failed');
+    const result = expectStatus(await executor.continue(running.id, { waitMs: 5000 }), 'failed');
     expect(result.error.message).toBe('late failure');
   });
 
   it('work that never settles holds nothing up: the executor keeps serving', async () => {
-    executor = new Executor({ defaultTimeout: 1 });
+    executor = new Executor({ defaultWaitMs: 1 });
     const stuck = await executor.execute(() => never());
     expectStatus(stuck, 'running');
     expect(expectStatus(await executor.execute(() => 'next'), 'completed').result).toBe('next');

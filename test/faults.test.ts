@@ -30,18 +30,18 @@ async function startReporting() {
         report = progress;
         return work.promise;
       },
-      { timeout: 0 },
+      { waitMs: 0 },
     ),
     'running',
   );
-  return { id: r.operationId, work, report };
+  return { id: r.id, work, report };
 }
 
 /** The executor still does its job after the fault. */
 async function stillServes(): Promise<void> {
   expect(expectStatus(await executor.execute(() => 'after'), 'completed').result).toBe('after');
-  const r = expectStatus(await executor.execute(async () => 'later', { timeout: 0 }), 'running');
-  expect(expectStatus(await executor.continue(r.operationId, 1000), 'completed').result).toBe('later');
+  const r = expectStatus(await executor.execute(async () => 'later', { waitMs: 0 }), 'running');
+  expect(expectStatus(await executor.continue(r.id, { waitMs: 1000 }), 'completed').result).toBe('later');
 }
 
 describe('work that misbehaves', () => {
@@ -64,19 +64,19 @@ describe('work that misbehaves', () => {
     expect(inline.error).toBeInstanceOf(kind);
     expect(inline.error.message).toContain(text);
     const background = expectStatus(
-      await executor.execute(async () => (fn as () => Promise<never>)(), { timeout: 0 }),
+      await executor.execute(async () => (fn as () => Promise<never>)(), { waitMs: 0 }),
       'running',
     );
-    const later = expectStatus(await executor.continue(background.operationId, 1000), 'failed');
+    const later = expectStatus(await executor.continue(background.id, { waitMs: 1000 }), 'failed');
     expect(later.error.message).toContain(text);
     await stillServes();
   });
 
-  it('that never settles and ignores its signal fails at maxLifetime; the executor keeps serving meanwhile', async () => {
-    executor = new Executor({ maxLifetime: 50 });
-    const r = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
+  it('that never settles and ignores its signal fails at maxLifetimeMs; the executor keeps serving meanwhile', async () => {
+    executor = new Executor({ maxLifetimeMs: 50 });
+    const r = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
     await stillServes();
-    const ended = expectStatus(await executor.continue(r.operationId, 5000), 'failed');
+    const ended = expectStatus(await executor.continue(r.id, { waitMs: 5000 }), 'failed');
     expect(ended.error).toBeInstanceOf(OperationLifetimeError);
     expect(ended.error.message).toBe('Operation exceeded its maximum lifetime of 50 ms');
   });
@@ -90,7 +90,7 @@ describe('work that misbehaves', () => {
     work.resolve('too late');
     report(5, 10, 'still going?');
     await flushMicrotasks();
-    const after = expectStatus(await executor.continue(id, 0), 'cancelled');
+    const after = expectStatus(await executor.continue(id, { waitMs: 0 }), 'cancelled');
     expect(after.error).toBeInstanceOf(OperationCancelledError);
     expect((await executor.get(id))?.progress).toBeUndefined();
     expect(progressEvents).toEqual([]);
@@ -101,7 +101,7 @@ describe('work that misbehaves', () => {
           progress(Number.NaN);
           return never();
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'failed',
     );
@@ -136,19 +136,19 @@ describe('a store that throws or rejects', () => {
     async (sync) => {
       const { store, state } = faultyStore(['get', 'list'], sync);
       executor = new Executor({ store });
-      const r = expectStatus(await executor.execute(async () => 'kept', { timeout: 0 }), 'running');
-      await executor.continue(r.operationId, 1000); // finished: now served from the store
+      const r = expectStatus(await executor.execute(async () => 'kept', { waitMs: 0 }), 'running');
+      await executor.continue(r.id, { waitMs: 1000 }); // finished: now served from the store
       state.failing = true;
       for (const call of [
-        () => executor.continue(r.operationId, 0),
-        () => executor.get(r.operationId),
-        () => executor.cancel(r.operationId),
+        () => executor.continue(r.id, { waitMs: 0 }),
+        () => executor.get(r.id),
+        () => executor.cancel(r.id),
       ]) {
         const error = await call().catch((e: unknown) => e);
         expect(error).toBeInstanceOf(StoreError);
-        expect(error).toMatchObject({ code: 'STORE_FAILED', action: 'read', operationId: r.operationId });
+        expect(error).toMatchObject({ code: 'STORE_FAILED', action: 'read', operationId: r.id });
         expect((error as Error).message).toBe(
-          `The operation store failed (read of operation ${r.operationId}): get is down`,
+          `The operation store failed (read of operation ${r.id}): get is down`,
         );
       }
       await expect(executor.list()).rejects.toMatchObject({
@@ -157,7 +157,7 @@ describe('a store that throws or rejects', () => {
         message: 'The operation store failed (list): list is down',
       });
       state.failing = false;
-      expect(expectStatus(await executor.continue(r.operationId, 0), 'completed').result).toBe('kept');
+      expect(expectStatus(await executor.continue(r.id, { waitMs: 0 }), 'completed').result).toBe('kept');
       await stillServes();
     },
   );
@@ -165,22 +165,22 @@ describe('a store that throws or rejects', () => {
   it("an eviction that fails (whenFull: 'evict-oldest') refuses execute() with a StoreError; nothing is lost", async () => {
     const { store, state } = faultyStore(['evictOldestFinished']);
     executor = new Executor({ store, maxOperations: 1, whenFull: 'evict-oldest' });
-    const kept = expectStatus(await executor.execute(async () => 'kept', { timeout: 0 }), 'running');
-    await executor.continue(kept.operationId, 1000);
+    const kept = expectStatus(await executor.execute(async () => 'kept', { waitMs: 0 }), 'running');
+    await executor.continue(kept.id, { waitMs: 1000 });
     state.failing = true;
     await expect(executor.execute(() => 'no room')).rejects.toMatchObject({
       code: 'STORE_FAILED',
       action: 'evict',
       message: 'The operation store failed (evict): evictOldestFinished is down',
     });
-    expect(expectStatus(await executor.continue(kept.operationId, 0), 'completed').result).toBe('kept');
+    expect(expectStatus(await executor.continue(kept.id, { waitMs: 0 }), 'completed').result).toBe('kept');
     state.failing = false;
     expect(expectStatus(await executor.execute(() => 'room made'), 'completed').result).toBe('room made');
   });
 
   it('background writes (progress, terminal state) and sweeps that fail are reported as storeError; waiters still get the outcome', async () => {
     const { store, state } = faultyStore(['setProgress', 'finish', 'sweep']);
-    executor = new Executor({ store, cleanupInterval: 10 });
+    executor = new Executor({ store, sweepIntervalMs: 10 });
     const reported: StoreErrorEvent[] = [];
     const swept = deferred();
     executor.on('storeError', (event) => {
@@ -189,7 +189,7 @@ describe('a store that throws or rejects', () => {
     });
     const { id, work, report } = await startReporting();
     state.failing = true;
-    const waiting = executor.continue(id, 5000);
+    const waiting = executor.continue(id, { waitMs: 5000 });
     report(1, 2);
     work.resolve('computed');
     expect(expectStatus(await waiting, 'completed').result).toBe('computed');

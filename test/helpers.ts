@@ -1,7 +1,7 @@
 // Small helpers for tests: work that settles exactly when the test says so, and store records.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { OperationRecord } from '../src/index.js';
+import type { OperationRecord } from '../src/stores/index.js';
 
 export interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -49,7 +49,7 @@ function errorReplacer(_key: string, value: unknown): unknown {
 export function runningRecord(
   id: string,
   owner?: string,
-  createdAt = Date.now(),
+  startedAt = Date.now(),
   type = 'job',
 ): OperationRecord {
   return {
@@ -57,11 +57,11 @@ export function runningRecord(
     type,
     owner,
     status: 'running',
-    createdAt,
-    startedAt: createdAt,
+    startedAt,
     finishedAt: undefined,
     expiresAt: undefined,
     result: undefined,
+    resultError: undefined,
     error: undefined,
     progress: undefined,
   };

@@ -8,10 +8,10 @@ afterEach(async () => {
   await executor?.stop();
 });
 
-describe('maxLifetime', () => {
+describe('maxLifetimeMs', () => {
   it('fails a background operation at once with a lifetime error, even if the work ignores its signal', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ maxLifetime: 5000 });
+    executor = new Executor({ maxLifetimeMs: 5000 });
     let signal: AbortSignal | undefined;
     const running = expectStatus(
       await executor.execute(
@@ -19,13 +19,13 @@ describe('maxLifetime', () => {
           signal = context.signal;
           return never(); // ignores the signal entirely
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'running',
     );
-    const waiting = executor.continue(running.operationId, 50_000);
+    const waiting = executor.continue(running.id, { waitMs: 50_000 });
     await vi.advanceTimersByTimeAsync(4999);
-    expect((await executor.get(running.operationId))?.status).toBe('running');
+    expect((await executor.get(running.id))?.status).toBe('running');
     await vi.advanceTimersByTimeAsync(1);
     const failed = expectStatus(await waiting, 'failed');
     expect(failed.error).toBeInstanceOf(OperationLifetimeError);
@@ -37,7 +37,7 @@ describe('maxLifetime', () => {
 
   it('bounds execute() own wait: a wait longer than the lifetime ends in the lifetime failure', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ maxLifetime: 300, defaultTimeout: 1000 });
+    executor = new Executor({ maxLifetimeMs: 300, defaultWaitMs: 1000 });
     const pending = executor.execute(() => never());
     await vi.advanceTimersByTimeAsync(300);
     expect(expectStatus(await pending, 'failed').error).toBeInstanceOf(OperationLifetimeError);
@@ -45,20 +45,20 @@ describe('maxLifetime', () => {
 
   it('keeps the lifetime failure final when the work resolves afterwards', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ maxLifetime: 100 });
+    executor = new Executor({ maxLifetimeMs: 100 });
     const work = deferred<string>();
-    const running = expectStatus(await executor.execute(() => work.promise, { timeout: 0 }), 'running');
+    const running = expectStatus(await executor.execute(() => work.promise, { waitMs: 0 }), 'running');
     await vi.advanceTimersByTimeAsync(100);
     work.resolve('too late');
     await vi.advanceTimersByTimeAsync(0);
-    expectStatus(await executor.continue(running.operationId, 0), 'failed');
+    expectStatus(await executor.continue(running.id, { waitMs: 0 }), 'failed');
   });
 
   it('Infinity disables the limit', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ maxLifetime: Number.POSITIVE_INFINITY, maxWait: 2_000_000_000 });
-    const running = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
+    executor = new Executor({ maxLifetimeMs: Number.POSITIVE_INFINITY, maxWaitMs: 2_000_000_000 });
+    const running = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
     await vi.advanceTimersByTimeAsync(3_000_000_000);
-    expect((await executor.get(running.operationId))?.status).toBe('running');
+    expect((await executor.get(running.id))?.status).toBe('running');
   });
 });

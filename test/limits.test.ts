@@ -14,21 +14,21 @@ afterEach(async () => {
 
 describe('maxOperations backpressure', () => {
   it('refuses execute() past the cap with an error naming the limit, and accepts again when room is made', async () => {
-    executor = new Executor({ maxOperations: 2, retentionPeriod: 0 });
-    const first = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
-    expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
+    executor = new Executor({ maxOperations: 2, retentionMs: 0 });
+    const first = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
+    expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
     const refused = await executor.execute(() => 'x').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TooManyOperationsError);
     expect((refused as TooManyOperationsError).code).toBe('TOO_MANY_OPERATIONS');
     expect((refused as TooManyOperationsError).limit).toBe(2);
     expect((refused as Error).message).toContain('2 running or retained');
     // With no retention, a cancelled operation frees its slot at the next sweep.
-    await executor.cancel(first.operationId);
+    await executor.cancel(first.id);
     expect(expectStatus(await executor.execute(() => 'fits'), 'completed').result).toBe('fits');
   });
 
   it('counts operations still inside their first wait, which have no id yet', async () => {
-    executor = new Executor({ maxOperations: 1, defaultTimeout: 50_000 });
+    executor = new Executor({ maxOperations: 1, defaultWaitMs: 50_000 });
     const work = deferred<string>();
     const inWait = executor.execute(() => work.promise);
     await expect(executor.execute(() => 'second')).rejects.toBeInstanceOf(TooManyOperationsError);
@@ -39,8 +39,8 @@ describe('maxOperations backpressure', () => {
 
   it('counts retained operations until they expire', async () => {
     executor = new Executor({ maxOperations: 1 });
-    const r = expectStatus(await executor.execute(async () => 1, { timeout: 0 }), 'running');
-    await executor.continue(r.operationId, 1000);
+    const r = expectStatus(await executor.execute(async () => 1, { waitMs: 0 }), 'running');
+    await executor.continue(r.id, { waitMs: 1000 });
     await expect(executor.execute(() => 2)).rejects.toBeInstanceOf(TooManyOperationsError);
   });
 });
@@ -52,9 +52,9 @@ describe("whenFull: 'evict-oldest'", () => {
     executor.on('evicted', (event) => evicted.push(event.operation.id));
     const ids: string[] = [];
     for (const value of ['first', 'second']) {
-      const r = expectStatus(await executor.execute(async () => value, { timeout: 0 }), 'running');
-      await executor.continue(r.operationId, 1000);
-      ids.push(r.operationId);
+      const r = expectStatus(await executor.execute(async () => value, { waitMs: 0 }), 'running');
+      await executor.continue(r.id, { waitMs: 1000 });
+      ids.push(r.id);
     }
     expect(expectStatus(await executor.execute(() => 'third'), 'completed').result).toBe('third');
     expect(evicted).toEqual([ids[0]]);
@@ -64,9 +64,9 @@ describe("whenFull: 'evict-oldest'", () => {
 
   it('never evicts a running operation: with nothing finished to drop it still refuses', async () => {
     executor = new Executor({ maxOperations: 1, whenFull: 'evict-oldest' });
-    const running = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
+    const running = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
     await expect(executor.execute(() => 'x')).rejects.toBeInstanceOf(TooManyOperationsError);
-    expect((await executor.get(running.operationId))?.status).toBe('running');
+    expect((await executor.get(running.id))?.status).toBe('running');
   });
 });
 
@@ -77,8 +77,8 @@ describe('maxRunningPerOwner', () => {
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
       ids.push(
-        expectStatus(await executor.execute(() => work.promise, { timeout: 0, owner: 'greedy' }), 'running')
-          .operationId,
+        expectStatus(await executor.execute(() => work.promise, { waitMs: 0, owner: 'greedy' }), 'running')
+          .id,
       );
     }
     const refused = await executor.execute(() => 'x', { owner: 'greedy' }).catch((e: unknown) => e);
@@ -105,12 +105,9 @@ describe('maxWaitersPerOperation and maxWaiters', () => {
   it('refuses one more continue() on an operation past its cap, naming it; the waits in place are untouched', async () => {
     executor = new Executor({ maxWaitersPerOperation: 3 });
     const work = deferred<string>();
-    const id = expectStatus(
-      await executor.execute(() => work.promise, { timeout: 0 }),
-      'running',
-    ).operationId;
-    const waits = [1, 2, 3].map(() => executor.continue(id, 50_000));
-    const refused = await executor.continue(id, 50_000).catch((e: unknown) => e);
+    const id = expectStatus(await executor.execute(() => work.promise, { waitMs: 0 }), 'running').id;
+    const waits = [1, 2, 3].map(() => executor.continue(id, { waitMs: 50_000 }));
+    const refused = await executor.continue(id, { waitMs: 50_000 }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TooManyWaitersError);
     expect((refused as TooManyWaitersError).code).toBe('TOO_MANY_WAITERS');
     expect((refused as TooManyWaitersError).operationId).toBe(id);
@@ -118,11 +115,11 @@ describe('maxWaitersPerOperation and maxWaiters', () => {
       `Too many waits on operation ${id}: 3 already (maxWaitersPerOperation); wait on it from fewer places`,
     );
     // A wait of 0 is a read, not a wait: always answered.
-    expectStatus(await executor.continue(id, 0), 'running');
+    expectStatus(await executor.continue(id, { waitMs: 0 }), 'running');
     work.resolve('done');
     for (const wait of waits) expect(expectStatus(await wait, 'completed').result).toBe('done');
     // Once they woke, the operation takes waits again (answered at once: it finished).
-    expectStatus(await executor.continue(id, 50_000), 'completed');
+    expectStatus(await executor.continue(id, { waitMs: 50_000 }), 'completed');
   });
 
   it('refuses one more continue() past the total cap over all operations; a wait that ends frees its place', async () => {
@@ -130,14 +127,12 @@ describe('maxWaitersPerOperation and maxWaiters', () => {
     const work = deferred<string>();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push(
-        expectStatus(await executor.execute(() => work.promise, { timeout: 0 }), 'running').operationId,
-      );
+      ids.push(expectStatus(await executor.execute(() => work.promise, { waitMs: 0 }), 'running').id);
     }
     const caller = new AbortController();
-    const first = executor.continue(ids[0]!, 50_000, { signal: caller.signal });
-    const second = executor.continue(ids[1]!, 50_000);
-    const refused = await executor.continue(ids[2]!, 50_000).catch((e: unknown) => e);
+    const first = executor.continue(ids[0]!, { waitMs: 50_000, signal: caller.signal });
+    const second = executor.continue(ids[1]!, { waitMs: 50_000 });
+    const refused = await executor.continue(ids[2]!, { waitMs: 50_000 }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TooManyWaitersError);
     expect((refused as TooManyWaitersError).operationId).toBeUndefined();
     expect((refused as Error).message).toBe(
@@ -145,7 +140,7 @@ describe('maxWaitersPerOperation and maxWaiters', () => {
     );
     caller.abort();
     expectStatus(await first, 'running');
-    const third = executor.continue(ids[2]!, 50_000);
+    const third = executor.continue(ids[2]!, { waitMs: 50_000 });
     work.resolve('done');
     expectStatus(await second, 'completed');
     expectStatus(await third, 'completed');
@@ -155,11 +150,11 @@ describe('maxWaitersPerOperation and maxWaiters', () => {
     executor = new Executor({ maxWaitersPerOperation: 1 });
     const work = deferred<string>();
     const id = expectStatus(
-      await executor.execute(() => work.promise, { timeout: 0, owner: 'alice' }),
+      await executor.execute(() => work.promise, { waitMs: 0, owner: 'alice' }),
       'running',
-    ).operationId;
-    const waiting = executor.continue(id, 50_000, { owner: 'alice' });
-    await expect(executor.continue(id, 50_000, { owner: 'mallory' })).rejects.toBeInstanceOf(
+    ).id;
+    const waiting = executor.continue(id, { waitMs: 50_000, owner: 'alice' });
+    await expect(executor.continue(id, { waitMs: 50_000, owner: 'mallory' })).rejects.toBeInstanceOf(
       OperationNotFoundError,
     );
     work.resolve('done');

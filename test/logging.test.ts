@@ -18,19 +18,19 @@ function memoryLogger() {
 describe('the expired event', () => {
   it('fires once per operation whose retention ended, with its last snapshot', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ retentionPeriod: 1000, cleanupInterval: 100 });
+    executor = new Executor({ retentionMs: 1000, sweepIntervalMs: 100 });
     const expired: OperationSnapshot[] = [];
     executor.on('expired', (event) => expired.push(event.operation));
     const running = expectStatus(
-      await executor.execute(async () => 'kept a while', { timeout: 0, type: 'job' }),
+      await executor.execute(async () => 'kept a while', { waitMs: 0, type: 'job' }),
       'running',
     );
-    await executor.continue(running.operationId, 1000);
+    await executor.continue(running.id, { waitMs: 1000 });
     await vi.advanceTimersByTimeAsync(999);
     expect(expired).toEqual([]);
     await vi.advanceTimersByTimeAsync(101);
     expect(expired).toHaveLength(1);
-    expect(expired[0]).toMatchObject({ id: running.operationId, type: 'job', status: 'completed' });
+    expect(expired[0]).toMatchObject({ id: running.id, type: 'job', status: 'completed' });
   });
 });
 
@@ -48,22 +48,19 @@ describe('attachLogger', () => {
     );
     await executor.execute(() => Promise.reject(new Error('disk full')), { type: 'backup' });
     const running = expectStatus(
-      await executor.execute(() => never(), { timeout: 0, type: 'crawl' }),
+      await executor.execute(() => never(), { waitMs: 0, type: 'crawl' }),
       'running',
     );
-    await executor.cancel(running.operationId, { reason: 'user' });
+    await executor.cancel(running.id, { reason: 'user' });
     const shape = lines.map((line) =>
       line.replace(/operation \S+ /, 'operation <id> ').replace(/ (in|after) [\d.]+ m?s:?/, ''),
     );
     expect(shape).toEqual([
-      'debug mcp-async: operation <id> (report) created',
       'debug mcp-async: operation <id> (report) started',
       'debug mcp-async: operation <id> (report) progress 1/2: half',
       'info mcp-async: operation <id> (report) completed',
-      'debug mcp-async: operation <id> (backup) created',
       'debug mcp-async: operation <id> (backup) started',
       'warn mcp-async: operation <id> (backup) failed disk full',
-      'debug mcp-async: operation <id> (crawl) created',
       'debug mcp-async: operation <id> (crawl) started',
       'info mcp-async: operation <id> (crawl) cancelled Operation cancelled: user',
     ]);

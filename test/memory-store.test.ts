@@ -25,13 +25,15 @@ describe('ShardedMap', () => {
 });
 
 describe('MemoryStore', () => {
-  it('lists oldest first by createdAt whatever order the records were registered in, also once sharded', () => {
+  it('lists newest first by startedAt whatever order the records were inserted in, also once sharded', () => {
     const store = new MemoryStore();
     const count = 6000; // past the promotion threshold
-    for (let i = 0; i < count; i++) store.insert(runningRecord(`op-${i}`, 'alice', count - i)); // registered newest first
+    for (let i = 0; i < count; i++) store.insert(runningRecord(`op-${i}`, 'alice', (i * 7919) % count)); // shuffled
     const listed = store.list({ owner: 'alice', limit: 5 });
-    expect(listed.map((r) => r.createdAt)).toEqual([1, 2, 3, 4, 5]);
+    expect(listed.map((r) => r.startedAt)).toEqual([5999, 5998, 5997, 5996, 5995]);
     expect(store.list({ owner: 'alice', limit: 10_000 })).toHaveLength(count);
+    const after = listed.at(-1)!;
+    expect(store.list({ owner: 'alice', limit: 2, after }).map((r) => r.startedAt)).toEqual([5994, 5993]);
   });
 
   it('finds a record only under its owner', () => {

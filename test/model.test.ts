@@ -5,7 +5,7 @@
 // - every wait wakes exactly when the model says: at the operation's end, else at its deadline,
 //   never before and never lost;
 // - no operation is in two states: get(), list() and cancel() answer the model's status, and
-//   createdAt/finishedAt to the millisecond;
+//   startedAt/finishedAt to the millisecond;
 // - nothing is retained past retention: at the end, past retention, get/list/store hold nothing,
 //   and after stop() no timer is left.
 // The number of sequences and the seed are printed; FC_SEED / FC_RUNS replay or widen a run.
@@ -34,7 +34,7 @@ type Owner = (typeof OWNERS)[number];
 interface ModelOp {
   readonly id: string;
   readonly owner: Owner;
-  readonly createdAt: number;
+  readonly startedAt: number;
   readonly work: Deferred<unknown>;
   status: OperationStatus;
   finishedAt: number | undefined;
@@ -79,7 +79,7 @@ async function flush(): Promise<void> {
 /** Moves the model's clock to `to`, applying lifetimes in time order. */
 function advanceModel(model: Model, to: number): void {
   for (const op of model.ops) {
-    const end = op.createdAt + LIFETIME;
+    const end = op.startedAt + LIFETIME;
     if (op.status === 'running' && end <= to) {
       op.status = 'failed';
       op.finishedAt = end;
@@ -116,12 +116,12 @@ class Start implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real): Promise<void> {
     const work = deferred<unknown>();
     if (model.stopped) return expectStopped(() => real.executor.execute(() => work.promise));
-    const result = await real.executor.execute(() => work.promise, { timeout: 0, owner: this.owner });
+    const result = await real.executor.execute(() => work.promise, { waitMs: 0, owner: this.owner });
     expect(result.status).toBe('running');
     model.ops.push({
-      id: result.operationId!,
+      id: result.id!,
       owner: this.owner,
-      createdAt: model.now,
+      startedAt: model.now,
       work,
       status: 'running',
       finishedAt: undefined,
@@ -136,8 +136,8 @@ class Inline implements fc.AsyncCommand<Model, Real> {
   async run(_model: Model, real: Real): Promise<void> {
     // The fast path: done within the wait, answered inline, no id, nothing retained.
     const size = real.store.size;
-    const result = await real.executor.execute(() => this.value, { timeout: 100, owner: 'alice' });
-    expect(result).toMatchObject({ status: 'completed', result: this.value, operationId: undefined });
+    const result = await real.executor.execute(() => this.value, { waitMs: 100, owner: 'alice' });
+    expect(result).toMatchObject({ status: 'completed', result: this.value, id: undefined });
     expect(real.store.size).toBe(size);
   }
   toString = () => `inline(${this.value})`;
@@ -172,9 +172,9 @@ class Continue implements fc.AsyncCommand<Model, Real> {
   check = (model: Readonly<Model>) => model.ops.length > 0;
   async run(model: Model, real: Real): Promise<void> {
     const op = opAt(model, this.index);
-    if (model.stopped) return expectStopped(() => real.executor.continue(op.id, this.waitMs));
+    if (model.stopped) return expectStopped(() => real.executor.continue(op.id, { waitMs: this.waitMs }));
     const seen = visible(model, op, this.asOwner);
-    const answer = real.executor.continue(op.id, this.waitMs, { owner: this.asOwner });
+    const answer = real.executor.continue(op.id, { waitMs: this.waitMs, owner: this.asOwner });
     if (seen === undefined) {
       await expect(answer).rejects.toBeInstanceOf(OperationNotFoundError);
       return;
@@ -189,7 +189,7 @@ class Continue implements fc.AsyncCommand<Model, Real> {
       expect(wait.result?.status).toBe(op.status);
       if (op.status === 'failed') {
         const error = (wait.result as { error: Error }).error;
-        if (op.finishedAt === op.createdAt + LIFETIME) expect(error).toBeInstanceOf(OperationLifetimeError);
+        if (op.finishedAt === op.startedAt + LIFETIME) expect(error).toBeInstanceOf(OperationLifetimeError);
         else if (!(error instanceof Error && error.message === `failed ${op.id}`)) {
           expect(error).toBeInstanceOf(NonErrorThrownError);
         }
@@ -222,8 +222,8 @@ class Cancel implements fc.AsyncCommand<Model, Real> {
       op.status = 'cancelled';
       op.finishedAt = model.now;
     }
-    expect(snapshot.status).toBe(op.status);
-    expect(snapshot.finishedAt).toBe(op.finishedAt);
+    expect(snapshot.operation.status).toBe(op.status);
+    expect(snapshot.operation.finishedAt).toBe(op.finishedAt);
   }
   toString = () => `cancel(#${this.index}, as ${this.asOwner})`;
 }
@@ -247,7 +247,7 @@ class Get implements fc.AsyncCommand<Model, Real> {
       id: op.id,
       owner: op.owner,
       status: op.status,
-      createdAt: op.createdAt,
+      startedAt: op.startedAt,
       finishedAt: op.finishedAt,
     });
   }
@@ -261,7 +261,7 @@ class List implements fc.AsyncCommand<Model, Real> {
     if (model.stopped) return expectStopped(() => real.executor.list({ owner: this.asOwner }));
     const listed = await real.executor.list({ owner: this.asOwner });
     const expected = model.ops.filter((op) => visible(model, op, this.asOwner) !== undefined);
-    expect(listed.map((s) => [s.id, s.status]).sort()).toEqual(
+    expect(listed.operations.map((s) => [s.id, s.status]).sort()).toEqual(
       expected.map((op) => [op.id, op.status]).sort(),
     );
   }
@@ -344,10 +344,10 @@ describe('the executor against its reference model', () => {
         const store = new MemoryStore();
         const executor = new Executor({
           store,
-          maxLifetime: LIFETIME,
-          retentionPeriod: RETENTION,
-          cleanupInterval: CLEANUP,
-          maxWait: 60_000,
+          maxLifetimeMs: LIFETIME,
+          retentionMs: RETENTION,
+          sweepIntervalMs: CLEANUP,
+          maxWaitMs: 60_000,
         });
         const model: Model = { now: Date.now(), ops: [], waits: [], stopped: false };
         try {
@@ -368,7 +368,7 @@ describe('the executor against its reference model', () => {
             await flush();
             advanceModel(model, model.now + LIFETIME + RETENTION + CLEANUP + 50);
             checkWaits(model);
-            for (const o of OWNERS) expect(await executor.list({ owner: o })).toEqual([]);
+            for (const o of OWNERS) expect((await executor.list({ owner: o })).operations).toEqual([]);
             expect(store.size).toBe(0);
           }
           await executor.stop();

@@ -9,17 +9,17 @@ afterEach(async () => {
 
 describe('owner scoping', () => {
   async function aliceOperation(work: () => Promise<unknown> = () => never()) {
-    return expectStatus(await executor.execute(work, { timeout: 0, owner: 'alice' }), 'running').operationId;
+    return expectStatus(await executor.execute(work, { waitMs: 0, owner: 'alice' }), 'running').id;
   }
 
   it('another owner gets "not found" from continue, cancel and get, worded exactly as for an unknown id', async () => {
     executor = new Executor();
     const id = await aliceOperation();
     for (const stranger of ['bob', undefined]) {
-      const asStranger = await executor.continue(id, 0, { owner: stranger }).catch((e: unknown) => e);
+      const asStranger = await executor.continue(id, { waitMs: 0, owner: stranger }).catch((e: unknown) => e);
       expect(asStranger).toBeInstanceOf(OperationNotFoundError);
       const unknown = await executor
-        .continue('x'.repeat(22), 0, { owner: stranger })
+        .continue('x'.repeat(22), { waitMs: 0, owner: stranger })
         .catch((e: unknown) => e);
       expect((asStranger as Error).message.replace(id, '<id>')).toBe(
         (unknown as Error).message.replace('x'.repeat(22), '<id>'),
@@ -40,19 +40,21 @@ describe('owner scoping', () => {
   it('finished operations stay scoped too', async () => {
     executor = new Executor();
     const id = await aliceOperation(async () => 'secret');
-    expectStatus(await executor.continue(id, 1000, { owner: 'alice' }), 'completed');
-    await expect(executor.continue(id, 0, { owner: 'bob' })).rejects.toBeInstanceOf(OperationNotFoundError);
+    expectStatus(await executor.continue(id, { waitMs: 1000, owner: 'alice' }), 'completed');
+    await expect(executor.continue(id, { waitMs: 0, owner: 'bob' })).rejects.toBeInstanceOf(
+      OperationNotFoundError,
+    );
     expect(await executor.get(id, { owner: 'bob' })).toBeUndefined();
   });
 
   it('list() shows each owner only its own operations', async () => {
     executor = new Executor();
     const alice = await aliceOperation();
-    const bob = expectStatus(await executor.execute(() => never(), { timeout: 0, owner: 'bob' }), 'running');
-    const nobody = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
-    expect((await executor.list({ owner: 'alice' })).map((s) => s.id)).toEqual([alice]);
-    expect((await executor.list({ owner: 'bob' })).map((s) => s.id)).toEqual([bob.operationId]);
-    expect((await executor.list()).map((s) => s.id)).toEqual([nobody.operationId]);
-    expect(await executor.list({ owner: 'carol' })).toEqual([]);
+    const bob = expectStatus(await executor.execute(() => never(), { waitMs: 0, owner: 'bob' }), 'running');
+    const nobody = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
+    expect((await executor.list({ owner: 'alice' })).operations.map((s) => s.id)).toEqual([alice]);
+    expect((await executor.list({ owner: 'bob' })).operations.map((s) => s.id)).toEqual([bob.id]);
+    expect((await executor.list()).operations.map((s) => s.id)).toEqual([nobody.id]);
+    expect((await executor.list({ owner: 'carol' })).operations).toEqual([]);
   });
 });

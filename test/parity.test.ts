@@ -15,10 +15,10 @@ afterEach(async () => {
 
 function createTestExecutor(): Executor {
   return new Executor({
-    defaultTimeout: 100,
-    maxLifetime: 5000,
-    retentionPeriod: 1000,
-    cleanupInterval: 100,
+    defaultWaitMs: 100,
+    maxLifetimeMs: 5000,
+    retentionMs: 1000,
+    sweepIntervalMs: 100,
   });
 }
 
@@ -26,11 +26,11 @@ describe('parity with the Go package', () => {
   it('TestExecute_ImmediateCompletion: completed inline, no operation id', async () => {
     executor = createTestExecutor();
     const result = expectStatus(
-      await executor.execute(() => 'success', { type: 'test_op', timeout: 1000 }),
+      await executor.execute(() => 'success', { type: 'test_op', waitMs: 1000 }),
       'completed',
     );
     expect(result.result).toBe('success');
-    expect(result.operationId).toBeUndefined();
+    expect(result.id).toBeUndefined();
   });
 
   it('TestExecute_Timeout: running with an id and the type, and the operation is registered', async () => {
@@ -39,13 +39,13 @@ describe('parity with the Go package', () => {
     const pending = executor.execute(
       ({ signal }) =>
         new Promise((resolve) => setTimeout(resolve, 2000, 'success')).finally(() => signal.aborted),
-      { type: 'slow_op', timeout: 100 },
+      { type: 'slow_op', waitMs: 100 },
     );
     await vi.advanceTimersByTimeAsync(100);
     const result = expectStatus(await pending, 'running');
-    expect(result.operationId).not.toBe('');
-    expect(result.operationType).toBe('slow_op');
-    expect(await executor.list()).toHaveLength(1);
+    expect(result.id).not.toBe('');
+    expect(result.type).toBe('slow_op');
+    expect((await executor.list()).operations).toHaveLength(1);
   });
 
   it('TestExecute_WithError: failed with the error message', async () => {
@@ -53,7 +53,7 @@ describe('parity with the Go package', () => {
     const result = expectStatus(
       await executor.execute(() => Promise.reject(new Error('operation failed')), {
         type: 'error_op',
-        timeout: 1000,
+        waitMs: 1000,
       }),
       'failed',
     );
@@ -65,12 +65,12 @@ describe('parity with the Go package', () => {
     executor = createTestExecutor();
     const pending = executor.execute(() => new Promise((resolve) => setTimeout(resolve, 200, 'completed')), {
       type: 'slow_op',
-      timeout: 50,
+      waitMs: 50,
     });
     await vi.advanceTimersByTimeAsync(50);
     const running = expectStatus(await pending, 'running');
     await vi.advanceTimersByTimeAsync(250);
-    const result = expectStatus(await executor.continue(running.operationId, 100), 'completed');
+    const result = expectStatus(await executor.continue(running.id, { waitMs: 100 }), 'completed');
     expect(result.result).toBe('completed');
   });
 
@@ -79,18 +79,20 @@ describe('parity with the Go package', () => {
     executor = createTestExecutor();
     const pending = executor.execute(() => new Promise((resolve) => setTimeout(resolve, 5000, 'completed')), {
       type: 'very_slow_op',
-      timeout: 50,
+      waitMs: 50,
     });
     await vi.advanceTimersByTimeAsync(50);
     const running = expectStatus(await pending, 'running');
-    const waiting = executor.continue(running.operationId, 100);
+    const waiting = executor.continue(running.id, { waitMs: 100 });
     await vi.advanceTimersByTimeAsync(100);
     expect(expectStatus(await waiting, 'running').message).not.toBe('');
   });
 
   it('TestContinue_NotFound: an unknown id is an error', async () => {
     executor = createTestExecutor();
-    await expect(executor.continue('nonexistent', 100)).rejects.toBeInstanceOf(OperationNotFoundError);
+    await expect(executor.continue('nonexistent', { waitMs: 100 })).rejects.toBeInstanceOf(
+      OperationNotFoundError,
+    );
   });
 
   it('TestCancel: differs on purpose: status is "cancelled" (Go reported "failed"), set at once, no sleep needed', async () => {
@@ -98,11 +100,11 @@ describe('parity with the Go package', () => {
     const pending = executor.execute(
       ({ signal }) =>
         new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
-      { type: 'cancellable_op', timeout: 0 },
+      { type: 'cancellable_op', waitMs: 0 },
     );
     const running = expectStatus(await pending, 'running');
-    await executor.cancel(running.operationId);
-    const result = expectStatus(await executor.continue(running.operationId, 50), 'cancelled');
+    await executor.cancel(running.id);
+    const result = expectStatus(await executor.continue(running.id, { waitMs: 50 }), 'cancelled');
     expect(result.error.message).not.toBe('');
   });
 
@@ -110,10 +112,10 @@ describe('parity with the Go package', () => {
     executor = createTestExecutor();
     const work = deferred<string>();
     const running = expectStatus(
-      await executor.execute(() => work.promise, { type: 'multi_wait_op', timeout: 0 }),
+      await executor.execute(() => work.promise, { type: 'multi_wait_op', waitMs: 0 }),
       'running',
     );
-    const waiters = [1, 2, 3].map(() => executor.continue(running.operationId, 1000));
+    const waiters = [1, 2, 3].map(() => executor.continue(running.id, { waitMs: 1000 }));
     work.resolve('done');
     const results = await Promise.all(waiters);
     for (const result of results) expect(expectStatus(result, 'completed').result).toBe('done');
@@ -122,23 +124,23 @@ describe('parity with the Go package', () => {
   it('TestCleanup: differs on purpose: inline completions are never retained; finished ones go after retention', async () => {
     vi.useFakeTimers();
     executor = new Executor({
-      defaultTimeout: 50,
-      maxLifetime: 1000,
-      retentionPeriod: 200,
-      cleanupInterval: 100,
+      defaultWaitMs: 50,
+      maxLifetimeMs: 1000,
+      retentionMs: 200,
+      sweepIntervalMs: 100,
     });
-    await executor.execute(() => 'done', { type: 'cleanup_test', timeout: 1000 });
-    expect(await executor.list()).toHaveLength(0); // Go kept this one for the retention period
+    await executor.execute(() => 'done', { type: 'cleanup_test', waitMs: 1000 });
+    expect((await executor.list()).operations).toHaveLength(0); // Go kept this one for the retention period
     const pending = executor.execute(() => new Promise(() => undefined), {
       type: 'slow_cleanup_test',
-      timeout: 50,
+      waitMs: 50,
     });
     await vi.advanceTimersByTimeAsync(50);
     const running = expectStatus(await pending, 'running');
-    expect(await executor.list()).toHaveLength(1);
-    await executor.cancel(running.operationId);
+    expect((await executor.list()).operations).toHaveLength(1);
+    await executor.cancel(running.id);
     await vi.advanceTimersByTimeAsync(400);
-    expect(await executor.list()).toHaveLength(0);
+    expect((await executor.list()).operations).toHaveLength(0);
   });
 
   it('TestExecute_ContextCancellation: the caller going away ends the wait, not the work', async () => {
@@ -148,12 +150,12 @@ describe('parity with the Go package', () => {
     setTimeout(() => caller.abort(), 50);
     const pending = executor.execute(() => new Promise((resolve) => setTimeout(resolve, 200, 'completed')), {
       type: 'ctx_cancel_op',
-      timeout: 1000,
+      waitMs: 1000,
       signal: caller.signal,
     });
     await vi.advanceTimersByTimeAsync(50);
     const running = expectStatus(await pending, 'running');
     await vi.advanceTimersByTimeAsync(300);
-    expectStatus(await executor.continue(running.operationId, 50), 'completed');
+    expectStatus(await executor.continue(running.id, { waitMs: 50 }), 'completed');
   });
 });

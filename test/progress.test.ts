@@ -133,7 +133,7 @@ describe('progress through the executor', () => {
           report = progress;
           return never();
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'running',
     );
@@ -141,9 +141,9 @@ describe('progress through the executor', () => {
     await vi.advanceTimersByTimeAsync(4000);
     report?.(1, 5); // 1/5 in 4 s: 16 s to go
     await vi.advanceTimersByTimeAsync(1000);
-    const later = expectStatus(await executor.continue(running.operationId, 0), 'running');
+    const later = expectStatus(await executor.continue(running.id, { waitMs: 0 }), 'running');
     expect(later.etaMs).toBe(15_000);
     expect(later.message).toContain('about 15.0 s to go');
-    expect((await executor.get(running.operationId))?.etaMs).toBe(15_000);
+    expect((await executor.get(running.id))?.etaMs).toBe(15_000);
   });
 });

@@ -25,7 +25,7 @@ let prefix: string;
 
 async function replica(leaseMs = 10_000): Promise<Replica> {
   const store = await RedisStore.connect({ url: redis.url, prefix, leaseMs });
-  const executor = new Executor({ store, maxWait: 20_000 });
+  const executor = new Executor({ store, maxWaitMs: 20_000 });
   const made = { store, executor };
   opened.push(made);
   return made;
@@ -47,13 +47,13 @@ describe('RedisStore shared by replicas', () => {
     const b = await replica();
     const work = deferred<{ frames: number }>();
     const id = expectStatus(
-      await a.executor.execute(() => work.promise, { timeout: 0, type: 'render', owner: 'alice' }),
+      await a.executor.execute(() => work.promise, { waitMs: 0, type: 'render', owner: 'alice' }),
       'running',
-    ).operationId;
+    ).id;
     expect((await b.executor.get(id, { owner: 'alice' }))?.status).toBe('running');
-    expect((await b.executor.list({ owner: 'alice' })).map((s) => s.id)).toEqual([id]);
+    expect((await b.executor.list({ owner: 'alice' })).operations.map((s) => s.id)).toEqual([id]);
     // B waits up to 20 s; without a wake-up across replicas it would sit out the whole wait.
-    const waiting = b.executor.continue(id, 20_000, { owner: 'alice' });
+    const waiting = b.executor.continue(id, { waitMs: 20_000, owner: 'alice' });
     work.resolve({ frames: 240 });
     const result = expectStatus(await waiting, 'completed');
     expect(result.result).toEqual({ frames: 240 });
@@ -72,26 +72,26 @@ describe('RedisStore shared by replicas', () => {
           signal.addEventListener('abort', () => aborted.resolve(signal.reason));
           return work.promise;
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'running',
-    ).operationId;
+    ).id;
     const snapshot = await b.executor.cancel(id, { reason: 'from replica B' });
-    expect(snapshot.status).toBe('cancelled');
+    expect(snapshot.operation.status).toBe('cancelled');
     const reason = await aborted.promise; // the change reached A
     expect(reason).toBeInstanceOf(OperationCancelledError);
     expect((reason as OperationCancelledError).reason).toBe('from replica B');
     work.resolve('too late');
-    expectStatus(await a.executor.continue(id, 0), 'cancelled');
-    expectStatus(await b.executor.continue(id, 0), 'cancelled');
+    expectStatus(await a.executor.continue(id, { waitMs: 0 }), 'cancelled');
+    expectStatus(await b.executor.continue(id, { waitMs: 0 }), 'cancelled');
   });
 
   it('when a replica dies, another reports its running operations failed (owner replica lost) within the lease', async () => {
     prefix = uniquePrefix();
     const a = await replica(300);
     const b = await replica(300);
-    const id = expectStatus(await a.executor.execute(() => never(), { timeout: 0 }), 'running').operationId;
-    const waiting = b.executor.continue(id, 20_000);
+    const id = expectStatus(await a.executor.execute(() => never(), { waitMs: 0 }), 'running').id;
+    const waiting = b.executor.continue(id, { waitMs: 20_000 });
     await a.store.close(); // A stops renewing its lease, as a killed process would
     const failed = expectStatus(await waiting, 'failed');
     expect(failed.error).toBeInstanceOf(ReplicaLostError);
@@ -104,33 +104,27 @@ describe('RedisStore shared by replicas', () => {
     const a = await replica();
     const b = await replica();
     const work = deferred<string>();
-    const id = expectStatus(
-      await a.executor.execute(() => work.promise, { timeout: 0 }),
-      'running',
-    ).operationId;
+    const id = expectStatus(await a.executor.execute(() => work.promise, { waitMs: 0 }), 'running').id;
     const [first, second] = await Promise.all([
       a.executor.cancel(id, { reason: 'A' }),
       b.executor.cancel(id, { reason: 'B' }),
     ]);
     work.resolve('late');
-    expect(first.finishedAt).toBe(second.finishedAt);
-    expect((first.error as OperationCancelledError).reason).toBe(
-      (second.error as OperationCancelledError).reason,
+    expect(first.operation.finishedAt).toBe(second.operation.finishedAt);
+    expect((first.operation.error as OperationCancelledError).reason).toBe(
+      (second.operation.error as OperationCancelledError).reason,
     );
     const final = await b.executor.get(id);
-    expect(final?.finishedAt).toBe(first.finishedAt);
+    expect(final?.finishedAt).toBe(first.operation.finishedAt);
   });
 
   it('keeps apps apart by key prefix, and retains finished records through Redis key expiry', async () => {
     prefix = uniquePrefix();
     const a = await replica();
     const work = deferred<string>();
-    const id = expectStatus(
-      await a.executor.execute(() => work.promise, { timeout: 0 }),
-      'running',
-    ).operationId;
+    const id = expectStatus(await a.executor.execute(() => work.promise, { waitMs: 0 }), 'running').id;
     work.resolve('kept');
-    expectStatus(await a.executor.continue(id, 1000), 'completed');
+    expectStatus(await a.executor.continue(id, { waitMs: 1000 }), 'completed');
     const other = await RedisStore.connect({ url: redis.url, prefix: uniquePrefix() });
     expect(await other.get(id, undefined)).toBeUndefined();
     await other.close();

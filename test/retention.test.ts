@@ -10,58 +10,58 @@ afterEach(async () => {
 });
 
 describe('retention', () => {
-  it('keeps a finished operation readable for retentionPeriod, then forgets it', async () => {
+  it('keeps a finished operation readable for retentionMs, then forgets it', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ retentionPeriod: 10_000, cleanupInterval: 1000 });
-    const running = expectStatus(await executor.execute(async () => 'result', { timeout: 0 }), 'running');
-    expectStatus(await executor.continue(running.operationId, 1000), 'completed');
+    executor = new Executor({ retentionMs: 10_000, sweepIntervalMs: 1000 });
+    const running = expectStatus(await executor.execute(async () => 'result', { waitMs: 0 }), 'running');
+    expectStatus(await executor.continue(running.id, { waitMs: 1000 }), 'completed');
     await vi.advanceTimersByTimeAsync(9_999);
-    expectStatus(await executor.continue(running.operationId, 0), 'completed');
+    expectStatus(await executor.continue(running.id, { waitMs: 0 }), 'completed');
     await vi.advanceTimersByTimeAsync(1);
-    await expect(executor.continue(running.operationId, 0)).rejects.toBeInstanceOf(OperationNotFoundError);
-    expect(await executor.get(running.operationId)).toBeUndefined();
-    expect(await executor.list()).toEqual([]);
+    await expect(executor.continue(running.id, { waitMs: 0 })).rejects.toBeInstanceOf(OperationNotFoundError);
+    expect(await executor.get(running.id)).toBeUndefined();
+    expect((await executor.list()).operations).toEqual([]);
   });
 
   it('hides an expired record before the sweeper has dropped it', async () => {
     vi.useFakeTimers();
-    executor = new Executor({ retentionPeriod: 100, cleanupInterval: 1_000_000 });
-    const running = expectStatus(await executor.execute(async () => 1, { timeout: 0 }), 'running');
-    await executor.continue(running.operationId, 1000);
+    executor = new Executor({ retentionMs: 100, sweepIntervalMs: 1_000_000 });
+    const running = expectStatus(await executor.execute(async () => 1, { waitMs: 0 }), 'running');
+    await executor.continue(running.id, { waitMs: 1000 });
     await vi.advanceTimersByTimeAsync(100);
-    await expect(executor.continue(running.operationId, 0)).rejects.toBeInstanceOf(OperationNotFoundError);
+    await expect(executor.continue(running.id, { waitMs: 0 })).rejects.toBeInstanceOf(OperationNotFoundError);
   });
 
   it('sweeps dropped records out of the store, releasing room under maxOperations', async () => {
     vi.useFakeTimers();
     const store = new MemoryStore();
-    executor = new Executor({ store, retentionPeriod: 1000, cleanupInterval: 500, maxOperations: 3 });
+    executor = new Executor({ store, retentionMs: 1000, sweepIntervalMs: 500, maxOperations: 3 });
     for (let i = 0; i < 3; i++) {
-      const r = expectStatus(await executor.execute(async () => i, { timeout: 0 }), 'running');
-      await executor.continue(r.operationId, 1000);
+      const r = expectStatus(await executor.execute(async () => i, { waitMs: 0 }), 'running');
+      await executor.continue(r.id, { waitMs: 1000 });
     }
     expect(store.size).toBe(3);
-    await expect(executor.execute(async () => 'one too many', { timeout: 0 })).rejects.toMatchObject({
+    await expect(executor.execute(async () => 'one too many', { waitMs: 0 })).rejects.toMatchObject({
       code: 'TOO_MANY_OPERATIONS',
     });
     await vi.advanceTimersByTimeAsync(1500);
     expect(store.size).toBe(0);
-    expectStatus(await executor.execute(async () => 'room again', { timeout: 0 }), 'running');
+    expectStatus(await executor.execute(async () => 'room again', { waitMs: 0 }), 'running');
   });
 
   it('never keeps running operations for retention: only finished ones expire', async () => {
     vi.useFakeTimers();
     executor = new Executor({
-      retentionPeriod: 100,
-      cleanupInterval: 50,
-      maxLifetime: Number.POSITIVE_INFINITY,
+      retentionMs: 100,
+      sweepIntervalMs: 50,
+      maxLifetimeMs: Number.POSITIVE_INFINITY,
     });
     const running = expectStatus(
-      await executor.execute(() => new Promise(() => undefined), { timeout: 0 }),
+      await executor.execute(() => new Promise(() => undefined), { waitMs: 0 }),
       'running',
     );
     await vi.advanceTimersByTimeAsync(10_000);
-    expect((await executor.get(running.operationId))?.status).toBe('running');
+    expect((await executor.get(running.id))?.status).toBe('running');
   });
 });
 

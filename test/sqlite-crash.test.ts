@@ -55,7 +55,7 @@ describe('SqliteStore under SIGKILL', () => {
     const totals = { started: 0, done: 0, lost: 0, leftRunning: 0, notFound: 0, interrupted: 0 };
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const { started, done } = await runAndKill(path);
-      const store = new SqliteStore({ path, retentionPeriod: 3_600_000 }); // the restart
+      const store = new SqliteStore({ path, retentionMs: 3_600_000 }); // the restart
       for (const id of started) {
         const record = store.get(id, undefined);
         if (record === undefined) totals.notFound++;

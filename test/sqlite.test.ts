@@ -37,33 +37,33 @@ describe('SqliteStore with the executor', () => {
     const first = open(path);
     const done = expectStatus(
       await first.executor.execute(async () => ({ frames: 240, file: 'a.mp4' }), {
-        timeout: 0,
+        waitMs: 0,
         owner: 'alice',
       }),
       'running',
     );
     const cancelled = expectStatus(
-      await first.executor.execute(() => never(), { timeout: 0, owner: 'alice' }),
+      await first.executor.execute(() => never(), { waitMs: 0, owner: 'alice' }),
       'running',
     );
-    await first.executor.continue(done.operationId, 1000, { owner: 'alice' });
-    await first.executor.cancel(cancelled.operationId, { owner: 'alice', reason: 'too slow' });
+    await first.executor.continue(done.id, { waitMs: 1000, owner: 'alice' });
+    await first.executor.cancel(cancelled.id, { owner: 'alice', reason: 'too slow' });
     await first.end();
 
     const second = open(path);
     const result = expectStatus(
-      await second.executor.continue(done.operationId, 0, { owner: 'alice' }),
+      await second.executor.continue(done.id, { waitMs: 0, owner: 'alice' }),
       'completed',
     );
     expect(result.result).toEqual({ frames: 240, file: 'a.mp4' });
-    expect(await second.executor.continue(done.operationId, 0, { owner: 'alice' })).toEqual(result);
+    expect(await second.executor.continue(done.id, { waitMs: 0, owner: 'alice' })).toEqual(result);
     const stillCancelled = expectStatus(
-      await second.executor.continue(cancelled.operationId, 0, { owner: 'alice' }),
+      await second.executor.continue(cancelled.id, { waitMs: 0, owner: 'alice' }),
       'cancelled',
     );
     expect(stillCancelled.error).toBeInstanceOf(OperationCancelledError);
     expect((stillCancelled.error as OperationCancelledError).reason).toBe('too slow');
-    await expect(second.executor.continue(done.operationId, 0, { owner: 'bob' })).rejects.toBeInstanceOf(
+    await expect(second.executor.continue(done.id, { waitMs: 0, owner: 'bob' })).rejects.toBeInstanceOf(
       OperationNotFoundError,
     );
     await second.end();
@@ -72,13 +72,13 @@ describe('SqliteStore with the executor', () => {
   it('reports operations that were running when the process died as failed, interrupted by restart', async () => {
     const path = newPath();
     const crashed = open(path);
-    const running = expectStatus(await crashed.executor.execute(() => never(), { timeout: 0 }), 'running');
+    const running = expectStatus(await crashed.executor.execute(() => never(), { waitMs: 0 }), 'running');
     crashed.store.close(); // the process dies: nothing is written after this
     const restarted = open(path);
-    const result = expectStatus(await restarted.executor.continue(running.operationId, 0), 'failed');
+    const result = expectStatus(await restarted.executor.continue(running.id, { waitMs: 0 }), 'failed');
     expect(result.error).toBeInstanceOf(OperationInterruptedError);
     expect(result.error.message).toContain('interrupted by restart');
-    expect((await restarted.executor.list({ status: 'running' })).length).toBe(0);
+    expect((await restarted.executor.list({ status: 'running' })).operations.length).toBe(0);
     await restarted.end();
     await crashed.executor.stop().catch(() => undefined);
   });
@@ -102,19 +102,19 @@ describe('SqliteStore with the executor', () => {
       const session = open(newPath(), { maxResultBytes: 1000 });
       const work = deferred<unknown>();
       const running = expectStatus(
-        await session.executor.execute(() => work.promise, { timeout: 0 }),
+        await session.executor.execute(() => work.promise, { waitMs: 0 }),
         'running',
       );
-      const waiting = session.executor.continue(running.operationId, 5000);
+      const waiting = session.executor.continue(running.id, { waitMs: 5000 });
       work.resolve(make());
       const failed = expectStatus(await waiting, 'failed');
       expect(failed.error).toBeInstanceOf(ResultNotStorableError);
       expect(failed.error.message).toMatch(message);
       expect(
-        expectStatus(await session.executor.continue(running.operationId, 0), 'failed').error.message,
+        expectStatus(await session.executor.continue(running.id, { waitMs: 0 }), 'failed').error.message,
       ).toMatch(message);
       expect(
-        expectStatus(await session.executor.execute(async () => 'next', { timeout: 0 }), 'running'),
+        expectStatus(await session.executor.execute(async () => 'next', { waitMs: 0 }), 'running'),
       ).toBeTruthy();
       await session.end();
     },

@@ -13,7 +13,7 @@ describe('stop()', () => {
   });
 
   it('aborts running work with an ExecutorStoppedError and wakes its waiters', async () => {
-    const executor = new Executor({ defaultTimeout: 50_000 });
+    const executor = new Executor({ defaultWaitMs: 50_000 });
     let background: AbortSignal | undefined;
     let waiting: AbortSignal | undefined;
     const running = expectStatus(
@@ -22,11 +22,11 @@ describe('stop()', () => {
           background = signal;
           return never();
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'running',
     );
-    const longPoll = executor.continue(running.operationId, 50_000);
+    const longPoll = executor.continue(running.id, { waitMs: 50_000 });
     const inWait = executor.execute(({ signal }) => {
       waiting = signal;
       return never();
@@ -35,14 +35,14 @@ describe('stop()', () => {
     expect(background?.reason).toBeInstanceOf(ExecutorStoppedError);
     expect(waiting?.reason).toBeInstanceOf(ExecutorStoppedError);
     expect(expectStatus(await longPoll, 'cancelled').error).toBeInstanceOf(ExecutorStoppedError);
-    expect(expectStatus(await inWait, 'cancelled').operationId).toBeUndefined();
+    expect(expectStatus(await inWait, 'cancelled').id).toBeUndefined();
   });
 
   it('makes every later call reject with ExecutorStoppedError', async () => {
     const executor = new Executor();
     await executor.stop();
     await expect(executor.execute(() => 1)).rejects.toBeInstanceOf(ExecutorStoppedError);
-    await expect(executor.continue('x', 0)).rejects.toMatchObject({ code: 'EXECUTOR_STOPPED' });
+    await expect(executor.continue('x', { waitMs: 0 })).rejects.toMatchObject({ code: 'EXECUTOR_STOPPED' });
     await expect(executor.cancel('x')).rejects.toBeInstanceOf(ExecutorStoppedError);
     await expect(executor.get('x')).rejects.toBeInstanceOf(ExecutorStoppedError);
     await expect(executor.list()).rejects.toBeInstanceOf(ExecutorStoppedError);

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore, OperationCancelledError, type OperationStore } from '../src/index.js';
+import { MemoryStore, OperationCancelledError } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { SqliteStore } from '../src/sqlite/index.js';
+import type { OperationStore, RecordFilter } from '../src/stores/index.js';
 import { runningRecord } from './helpers.js';
 import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from './redis-server.js';
 
@@ -141,7 +142,7 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
     await store.close?.();
   });
 
-  it('lists oldest first, filtered by status and type, up to the limit', async () => {
+  it('lists newest first, filtered by status and type, up to the limit, after a position', async () => {
     const store = await create();
     await store.insert(runningRecord('b', 'o', 2000, 'render'));
     await store.insert(runningRecord('a', 'o', 1000, 'crawl'));
@@ -152,12 +153,46 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
       finishedAt: 4000,
       expiresAt: Date.now() + 60_000,
     });
-    expect((await store.list({ owner: 'o', limit: 10 })).map((r) => r.id)).toEqual(['a', 'b', 'c']);
-    expect((await store.list({ owner: 'o', status: 'running', limit: 10 })).map((r) => r.id)).toEqual([
-      'a',
-      'b',
-    ]);
-    expect((await store.list({ owner: 'o', type: 'render', limit: 1 })).map((r) => r.id)).toEqual(['b']);
+    const ids = async (filter: Omit<RecordFilter, 'owner'>) =>
+      (await store.list({ owner: 'o', ...filter })).map((r) => r.id);
+    expect(await ids({ limit: 10 })).toEqual(['c', 'b', 'a']);
+    expect(await ids({ status: 'running', limit: 10 })).toEqual(['b', 'a']);
+    expect(await ids({ type: 'render', limit: 1 })).toEqual(['c']);
+    expect(await ids({ limit: 10, after: { startedAt: 3000, id: 'c' } })).toEqual(['b', 'a']);
+    expect(await ids({ type: 'render', limit: 10, after: { startedAt: 3000, id: 'c' } })).toEqual(['b']);
+    await store.close?.();
+  });
+
+  it('breaks ties on the start time by id, descending, so that a page resumes exactly after its last', async () => {
+    const store = await create();
+    for (const id of ['t1', 't3', 't2', 't5', 't4']) await store.insert(runningRecord(id, 'o', 7000));
+    await store.insert(runningRecord('older', 'o', 6000));
+    const ids = async (filter: Omit<RecordFilter, 'owner'>) =>
+      (await store.list({ owner: 'o', ...filter })).map((r) => r.id);
+    expect(await ids({ limit: 3 })).toEqual(['t5', 't4', 't3']);
+    expect(await ids({ limit: 3, after: { startedAt: 7000, id: 't3' } })).toEqual(['t2', 't1', 'older']);
+    await store.close?.();
+  });
+
+  it('lists records without needing their results, but with everything a snapshot shows', async () => {
+    const store = await create();
+    await store.insert(runningRecord('r', 'o', 1000));
+    await store.finish('r', 'o', {
+      status: 'completed',
+      result: { big: 'x'.repeat(1000) },
+      resultError: 'the tool reported: no luck',
+      finishedAt: 2000,
+      expiresAt: Date.now() + 60_000,
+    });
+    const [listed] = await store.list({ owner: 'o', limit: 1 });
+    expect(listed).toMatchObject({
+      id: 'r',
+      status: 'completed',
+      startedAt: 1000,
+      finishedAt: 2000,
+      resultError: 'the tool reported: no luck',
+    });
+    expect((await store.get('r', 'o'))?.resultError).toBe('the tool reported: no luck');
     await store.close?.();
   });
 

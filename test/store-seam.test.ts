@@ -4,13 +4,10 @@ import {
   MemoryStore,
   type OperationCancelledError,
   OperationNotFoundError,
-  type OperationRecord,
-  type OperationStore,
   type Progress,
-  type RecordFilter,
   StoreError,
-  type TerminalUpdate,
 } from '../src/index.js';
+import type { OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from '../src/stores/index.js';
 import { deferred, expectStatus, never } from './helpers.js';
 
 // The executor against stores that answer asynchronously, fail, or report a terminal state written
@@ -66,38 +63,42 @@ describe('an asynchronous store', () => {
           progress(1, 2);
           return work.promise;
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'running',
     );
-    expect((await store.get(running.operationId, undefined))?.status).toBe('running');
+    expect((await store.get(running.id, undefined))?.status).toBe('running');
     work.resolve('stored');
-    expect(expectStatus(await executor.continue(running.operationId, 1000), 'completed').result).toBe(
+    expect(expectStatus(await executor.continue(running.id, { waitMs: 1000 }), 'completed').result).toBe(
       'stored',
     );
-    expect((await store.get(running.operationId, undefined))?.status).toBe('completed');
-    expect(expectStatus(await executor.continue(running.operationId, 0), 'completed').result).toBe('stored');
+    expect((await store.get(running.id, undefined))?.status).toBe('completed');
+    expect(expectStatus(await executor.continue(running.id, { waitMs: 0 }), 'completed').result).toBe(
+      'stored',
+    );
   });
 
   it('answers running only once the record is inserted', async () => {
     const store = new AsyncStore();
     executor = new Executor({ store });
-    const running = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
-    expect(store.inner.get(running.operationId, undefined)?.status).toBe('running');
+    const running = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
+    expect(store.inner.get(running.id, undefined)?.status).toBe('running');
   });
 
   it('cancel() resolves after the store holds the cancelled record', async () => {
     const store = new AsyncStore();
     executor = new Executor({ store });
-    const running = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'running');
-    await executor.cancel(running.operationId);
-    expect(store.inner.get(running.operationId, undefined)?.status).toBe('cancelled');
+    const running = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'running');
+    await executor.cancel(running.id);
+    expect(store.inner.get(running.id, undefined)?.status).toBe('cancelled');
   });
 
   it('an unknown id costs one store lookup and nothing else', async () => {
     const store = new AsyncStore();
     executor = new Executor({ store });
-    await expect(executor.continue('unknown-id', 1000)).rejects.toBeInstanceOf(OperationNotFoundError);
+    await expect(executor.continue('unknown-id', { waitMs: 1000 })).rejects.toBeInstanceOf(
+      OperationNotFoundError,
+    );
     expect(store.calls).toEqual(['get']);
   });
 });
@@ -114,19 +115,19 @@ describe('a store shared with another writer', () => {
           signal = context.signal;
           return work.promise;
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'running',
     );
     // Another replica cancels through the shared store before the work returns.
     const now = Date.now();
-    store.inner.finish(running.operationId, undefined, {
+    store.inner.finish(running.id, undefined, {
       status: 'cancelled',
       error: new Error('cancelled on replica B'),
       finishedAt: now,
       expiresAt: now + 60_000,
     });
-    const waiting = executor.continue(running.operationId, 5000);
+    const waiting = executor.continue(running.id, { waitMs: 5000 });
     work.resolve('late result');
     const result = expectStatus(await waiting, 'cancelled');
     expect(result.error.message).toBe('cancelled on replica B');
@@ -141,15 +142,15 @@ describe('a store shared with another writer', () => {
       type: 'remote',
       owner: undefined,
       status: 'running',
-      createdAt: Date.now(),
       startedAt: Date.now(),
       finishedAt: undefined,
       expiresAt: undefined,
       result: undefined,
+      resultError: undefined,
       error: undefined,
       progress: undefined,
     });
-    const waiting = executor.continue('elsewhere-1', 10_000);
+    const waiting = executor.continue('elsewhere-1', { waitMs: 10_000 });
     const now = Date.now();
     store.finish('elsewhere-1', undefined, {
       status: 'completed',
@@ -158,7 +159,7 @@ describe('a store shared with another writer', () => {
       expiresAt: now + 1000,
     });
     const caller = new AbortController();
-    const cut = executor.continue('elsewhere-1', 10_000, { signal: caller.signal });
+    const cut = executor.continue('elsewhere-1', { waitMs: 10_000, signal: caller.signal });
     caller.abort();
     expect(expectStatus(await cut, 'completed').result).toBe('remote result');
     // The first wait was registered before the record finished; stop() ends it without a hang.
@@ -181,14 +182,14 @@ describe('a store shared with another writer', () => {
           return seen;
         },
       }),
-      maxWait: 60_000,
+      maxWaitMs: 60_000,
     });
     try {
       const work = deferred<string>();
-      const id = expectStatus(await a.execute(() => work.promise, { timeout: 0 }), 'running').operationId;
+      const id = expectStatus(await a.execute(() => work.promise, { waitMs: 0 }), 'running').id;
       const read = deferred();
       holdReads = read.promise;
-      const waiting = executor.continue(id, 60_000); // without the early listener: a 60 s wait
+      const waiting = executor.continue(id, { waitMs: 60_000 }); // without the early listener: a 60 s wait
       const finishedOnA = new Promise((resolve) => a.on('completed', resolve));
       work.resolve('done on A');
       await finishedOnA; // A's finish is in the store and its change went out; B's read is held
@@ -217,15 +218,15 @@ describe('a store shared with another writer', () => {
     });
     executor = new Executor({ store: shared.view() });
     try {
-      const id = expectStatus(await a.execute(() => never(), { timeout: 0 }), 'running').operationId;
+      const id = expectStatus(await a.execute(() => never(), { waitMs: 0 }), 'running').id;
       const byA = a.cancel(id, { reason: 'A' });
       const byB = await executor.cancel(id, { reason: 'B' });
       releaseA();
       const fromA = await byA;
-      expect((byB.error as OperationCancelledError).reason).toBe('B');
-      expect((fromA.error as OperationCancelledError).reason).toBe('B');
-      expect(fromA.finishedAt).toBe(byB.finishedAt);
-      expect((await a.get(id))?.finishedAt).toBe(byB.finishedAt);
+      expect((byB.operation.error as OperationCancelledError).reason).toBe('B');
+      expect((fromA.operation.error as OperationCancelledError).reason).toBe('B');
+      expect(fromA.operation.finishedAt).toBe(byB.operation.finishedAt);
+      expect((await a.get(id))?.finishedAt).toBe(byB.operation.finishedAt);
     } finally {
       await a.stop();
     }
@@ -251,10 +252,10 @@ describe('a failing store', () => {
       const reported = deferred<StoreError>();
       a.on('storeError', ({ error }) => reported.resolve(error));
       const work = deferred<string>();
-      const id = expectStatus(await a.execute(() => work.promise, { timeout: 0 }), 'running').operationId;
+      const id = expectStatus(await a.execute(() => work.promise, { waitMs: 0 }), 'running').id;
       failing = true;
       const byB = await executor.cancel(id, { reason: 'B' });
-      expect(byB.status).toBe('cancelled');
+      expect(byB.operation.status).toBe('cancelled');
       const error = await reported.promise;
       expect(error).toMatchObject({ code: 'STORE_FAILED', action: 'read', operationId: id });
       expect(error.message).toBe(
@@ -262,7 +263,7 @@ describe('a failing store', () => {
       );
       // A's late result finds B's record in the store and takes it on.
       failing = false;
-      const waiting = a.continue(id, 5000);
+      const waiting = a.continue(id, { waitMs: 5000 });
       work.resolve('too late');
       const ended = expectStatus(await waiting, 'cancelled');
       expect((ended.error as OperationCancelledError).reason).toBe('B');
@@ -284,7 +285,7 @@ describe('a failing store', () => {
           signal = context.signal;
           return never();
         },
-        { timeout: 0 },
+        { waitMs: 0 },
       ),
       'failed',
     );
@@ -294,7 +295,7 @@ describe('a failing store', () => {
       /^The operation store failed \(insert of operation \S+\): disk full$/,
     );
     expect((result.error.cause as Error).message).toBe('disk full');
-    expect(result.operationId).toBeUndefined();
+    expect(result.id).toBeUndefined();
     expect(signal?.aborted).toBe(true);
     // and it keeps serving
     expect(expectStatus(await executor.execute(() => 'ok'), 'completed').result).toBe('ok');
@@ -306,7 +307,7 @@ describe('a failing store', () => {
       throw new Error('sync failure');
     };
     executor = new Executor({ store });
-    const result = expectStatus(await executor.execute(() => never(), { timeout: 0 }), 'failed');
+    const result = expectStatus(await executor.execute(() => never(), { waitMs: 0 }), 'failed');
     expect(result.error).toBeInstanceOf(StoreError);
     expect(result.error.message).toContain('sync failure');
   });
@@ -318,8 +319,8 @@ describe('a failing store', () => {
     };
     executor = new Executor({ store });
     const work = deferred<string>();
-    const running = expectStatus(await executor.execute(() => work.promise, { timeout: 0 }), 'running');
-    const waiting = executor.continue(running.operationId, 5000);
+    const running = expectStatus(await executor.execute(() => work.promise, { waitMs: 0 }), 'running');
+    const waiting = executor.continue(running.id, { waitMs: 5000 });
     work.resolve('computed');
     expect(expectStatus(await waiting, 'completed').result).toBe('computed');
   });

@@ -8,7 +8,7 @@ let pool: WorkerPool;
 let executor: Executor;
 beforeAll(() => {
   pool = new WorkerPool({ maxThreads: 2 });
-  executor = new Executor({ maxWait: 5000 });
+  executor = new Executor({ maxWaitMs: 5000 });
 });
 afterAll(async () => {
   await executor.stop();
@@ -35,20 +35,20 @@ describe('CPU-bound work in a worker pool', () => {
     const running = expectStatus(
       await executor.execute(pool.task({ module, exportName: 'spin' }, { ms: 2000, steps: 20 }), {
         type: 'spin',
-        timeout: 0,
+        waitMs: 0,
       }),
       'running',
     );
     // Main-thread CPU work would leave no room to answer until it was over: every answer would say
     // "completed". Answers that say "running" with progress part-way prove the loop was free.
     const midway: number[] = [];
-    let answer = await executor.continue(running.operationId, 0);
+    let answer = await executor.continue(running.id, { waitMs: 0 });
     while (answer.status === 'running') {
       if (answer.progress !== undefined && answer.progress.current < 20) midway.push(answer.progress.current);
       // No status filter: the work may finish between the two calls; listed it is, either way.
       const listed = await executor.list();
-      expect(listed.map((s) => s.id)).toContain(running.operationId);
-      answer = await executor.continue(running.operationId, 50);
+      expect(listed.operations.map((s) => s.id)).toContain(running.id);
+      answer = await executor.continue(running.id, { waitMs: 50 });
     }
     expect(expectStatus(answer, 'completed').result).toMatchObject({ steps: 20 });
     expect(midway.length).toBeGreaterThan(3);
@@ -63,15 +63,15 @@ describe('CPU-bound work in a worker pool', () => {
     const running = expectStatus(
       await executor.execute(single.task({ module, exportName: 'spin' }, { ms: 60_000, steps: 600 }), {
         type: 'spin',
-        timeout: 0,
+        waitMs: 0,
         onProgress: (p) => started.push(p),
       }),
       'running',
     );
     // wait for the worker to have started computing: its first progress report
-    while (started.length === 0) await executor.continue(running.operationId, 100);
-    await executor.cancel(running.operationId);
-    expectStatus(await executor.continue(running.operationId, 0), 'cancelled');
+    while (started.length === 0) await executor.continue(running.id, { waitMs: 100 });
+    await executor.cancel(running.id);
+    expectStatus(await executor.continue(running.id, { waitMs: 0 }), 'cancelled');
     // a minute of spinning was cut short: the next task gets a thread and completes
     const next = await executor.execute(single.task({ module, exportName: 'spin' }, { ms: 50, steps: 1 }));
     expect(expectStatus(next, 'completed').result).toMatchObject({ steps: 1 });

@@ -25,10 +25,11 @@ import {
   type OperationStatus,
   type ProgressReporter,
 } from '../index.js';
-import { checkCount, checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+import { checkCount, checkMilliseconds, checkOptions, describeValue } from '../validate.js';
 import { LogSink } from './log-sink.js';
 import { defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
 import {
+  checkProgressToken,
   ProgressForwarder,
   type ProgressForwardingOptions,
   ProgressRouter,
@@ -37,7 +38,7 @@ import {
   resolveForwarding,
 } from './progress-forwarder.js';
 import { answerUntaskedCallsInline, installTaskHandlers, TaskFollower } from './task-handlers.js';
-import { DEFAULT_TASK_POLL_INTERVAL } from './task-store.js';
+import { DEFAULT_TASK_POLL_INTERVAL_MS } from './task-store.js';
 import { OperationTasks } from './tasks.js';
 import {
   checkHandlerResult,
@@ -49,12 +50,32 @@ import {
   type ToolNames,
 } from './tool-results.js';
 
-/** The longest `wait_seconds` accepted; longer waits are refused, shorter ones capped by `maxWait`. */
+/** The longest `wait_seconds` accepted; longer waits are refused, shorter ones capped by `maxWaitMs`. */
 const MAX_WAIT_SECONDS = 3600;
 /** The default {@link AsyncToolsOptions.maxResultBytes}: 4 MiB. */
 const DEFAULT_MAX_RESULT_BYTES = 4 * 1024 * 1024;
-/** How many operations `list_operations` shows at most. */
-const LIST_LIMIT = 100;
+/** How many operations one page of `list_operations` shows. */
+const LIST_PAGE_SIZE = 20;
+const OPTION_KEYS = new Set([
+  'owner',
+  'toolNames',
+  'defaultWaitMs',
+  'progress',
+  'maxResultBytes',
+  'logging',
+  'tasks',
+]);
+const TOOL_CONFIG_KEYS = new Set([
+  'title',
+  'description',
+  'inputSchema',
+  'outputSchema',
+  'annotations',
+  '_meta',
+  'waitMs',
+  'background',
+  'estimate',
+]);
 
 /** Options of {@link registerAsyncTools}. */
 export interface AsyncToolsOptions {
@@ -69,11 +90,11 @@ export interface AsyncToolsOptions {
    */
   toolNames?: Partial<ToolNames> | undefined;
   /**
-   * How long `continue_operation` waits when the call gives no `wait_seconds`, in seconds; always
-   * capped by the executor's `maxWait`.
-   * @defaultValue 30
+   * How long `continue_operation` waits when the call gives no `wait_seconds`; always capped by the
+   * executor's `maxWaitMs`. (The model reads and writes its waits in seconds, `wait_seconds`.)
+   * @defaultValue 30_000
    */
-  defaultWaitSeconds?: number | undefined;
+  defaultWaitMs?: number | undefined;
   /** How progress is forwarded to clients: throttling and heartbeat. */
   progress?: ProgressForwardingOptions | undefined;
   /**
@@ -108,18 +129,18 @@ export interface AsyncToolsOptions {
     | false
     | {
         /**
-         * The `pollInterval` tasks suggest to clients, in milliseconds (`tasks/result` needs none:
-         * it answers the moment the work ends).
+         * The `pollInterval` tasks suggest to clients (`tasks/result` needs none: it answers the
+         * moment the work ends).
          * @defaultValue 1000
          */
-        pollInterval?: number | undefined;
+        pollIntervalMs?: number | undefined;
       }
     | undefined;
 }
 
 /** What a long-running tool's handler receives besides its arguments. */
 export interface LongRunningContext {
-  /** Fires when the operation is cancelled, outlives `maxLifetime`, or the executor stops. */
+  /** Fires when the operation is cancelled, outlives `maxLifetimeMs`, or the executor stops. */
   readonly signal: AbortSignal;
   /** The operation's id (reading it makes the operation reachable by `continue_operation` at once). */
   readonly operationId: string;
@@ -144,6 +165,13 @@ export type LongRunningToolHandler<Args extends undefined | ZodRawShapeCompat | 
       ? (args: SchemaOutput<Args>, context: LongRunningContext) => ToolAnswer
       : (context: LongRunningContext) => ToolAnswer;
 
+/** The arguments a tool's handler receives, as its input schema describes them. */
+export type ToolArgs<Args extends undefined | ZodRawShapeCompat | AnySchema> = Args extends ZodRawShapeCompat
+  ? ShapeOutput<Args>
+  : Args extends AnySchema
+    ? SchemaOutput<Args>
+    : undefined;
+
 /** The configuration of a long-running tool: `registerTool`'s, plus the wait budget. */
 export interface LongRunningToolConfig<
   InputArgs extends undefined | ZodRawShapeCompat | AnySchema,
@@ -162,10 +190,10 @@ export interface LongRunningToolConfig<
   /** As in `registerTool`. */
   _meta?: Record<string, unknown> | undefined;
   /**
-   * How long a call waits for the work before answering "running", in milliseconds.
-   * @defaultValue the executor's `defaultTimeout`
+   * How long a call waits for the work before answering "running".
+   * @defaultValue the executor's `defaultWaitMs`
    */
-  timeout?: number | undefined;
+  waitMs?: number | undefined;
   /**
    * `'auto'`: a call expected to outlive the wait (by `estimate`, else by the median of the tool's
    * recent runs) answers "running" at once instead of holding the client for the whole wait,
@@ -175,9 +203,10 @@ export interface LongRunningToolConfig<
   /**
    * The tool author's prior for `background: 'auto'`: how long a call with these arguments will
    * take, in milliseconds (from an input size, an item count...), or `undefined` to go by the
-   * learned median.
+   * learned median. A hook that throws or answers something else than a number of milliseconds
+   * counts as `undefined`.
    */
-  estimate?: ((args: never) => number | undefined) | undefined;
+  estimate?: ((args: ToolArgs<InputArgs>) => number | undefined) | undefined;
 }
 
 /** The generic operation tools on a server, and the way to register long-running tools. */
@@ -224,16 +253,19 @@ export function registerAsyncTools(
   executor: Executor,
   options?: AsyncToolsOptions,
 ): AsyncTools {
-  const given = checkOptionsObject('options', options);
+  const given = checkOptions('the options of registerAsyncTools()', options, OPTION_KEYS);
   const resolveOwner = (given.owner ?? defaultOwner) as OwnerResolver;
   if (typeof resolveOwner !== 'function') {
     throw new TypeError(`Expected \`owner\` to be a function, got ${describeValue(resolveOwner)}`);
   }
   const names = resolveToolNames(given.toolNames);
-  const defaultWaitSeconds =
-    given.defaultWaitSeconds === undefined
-      ? 30
-      : checkMilliseconds('defaultWaitSeconds', given.defaultWaitSeconds, MAX_WAIT_SECONDS, 'seconds');
+  const defaultWaitMs =
+    given.defaultWaitMs === undefined
+      ? 30_000
+      : checkMilliseconds('defaultWaitMs', given.defaultWaitMs, MAX_WAIT_SECONDS * 1000);
+  // What a call without wait_seconds waits, and the longest any call waits, as the model reads them.
+  const capSeconds = executor.options.maxWaitMs / 1000;
+  const defaultSeconds = Math.min(defaultWaitMs, executor.options.maxWaitMs) / 1000;
   const forwarding = resolveForwarding(given.progress);
   const maxResultBytes = checkCount(
     'maxResultBytes',
@@ -271,9 +303,11 @@ export function registerAsyncTools(
     {
       title: 'Continue a long-running operation',
       description:
-        'Wait for the result of a long-running operation that answered "still running". Waits up to ' +
-        `wait_seconds (default ${defaultWaitSeconds}, at most ${Math.floor(executor.options.maxWait / 1000)}) and returns the ` +
-        "operation's own result as soon as it finishes, or says it is still running: then call this tool again.",
+        'Wait for the result of a long-running operation that answered "still running". Returns the ' +
+        "operation's own result as soon as it finishes, or says it is still running: then call this tool again. " +
+        `Each call waits up to wait_seconds (default ${defaultSeconds}); this server ends any one wait after ` +
+        `${capSeconds} seconds, so that the call answers before a client's timeout. A longer wait_seconds is ` +
+        `accepted (up to ${MAX_WAIT_SECONDS}) and waits ${capSeconds} seconds.`,
       inputSchema: z.strictObject({
         operation_id: z
           .string()
@@ -285,24 +319,27 @@ export function registerAsyncTools(
           .min(0)
           .max(MAX_WAIT_SECONDS)
           .optional()
-          .describe(`How long to wait for the result, in seconds (default ${defaultWaitSeconds}).`),
+          .describe(
+            `How long to wait for the result, in seconds (default ${defaultSeconds}; one wait lasts at most ${capSeconds}).`,
+          ),
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ operation_id, wait_seconds }, extra) => {
-      const waitMs = Math.min((wait_seconds ?? defaultWaitSeconds) * 1000, executor.options.maxWait);
+      const refused = refuseBadMeta(extra);
+      if (refused !== undefined) return refused;
+      const waitMs = wait_seconds === undefined ? defaultWaitMs : wait_seconds * 1000;
       const owner = ownerOf(extra);
       const forwarder = new ProgressForwarder(requestSink(extra), forwarding);
       // A continuation with a progressToken hears the operation's progress while it waits: where
       // it stands now, then every move.
-      const unwatch =
-        extra._meta?.progressToken === undefined ? undefined : router.watch(operation_id, forwarder);
+      const unwatch = forwarder.active ? router.watch(operation_id, forwarder) : undefined;
       try {
         if (unwatch !== undefined) {
           const progress = (await executor.get(operation_id, { owner }))?.progress;
           if (progress !== undefined) forwarder.send(progress);
         }
-        const result = await executor.continue(operation_id, waitMs, { owner, signal: extra.signal });
+        const result = await executor.continue(operation_id, { waitMs, owner, signal: extra.signal });
         return result.status === 'running'
           ? runningToolResult(result, names, true)
           : finishedToolResult(result);
@@ -328,15 +365,20 @@ export function registerAsyncTools(
     },
     async ({ operation_id }, extra) => {
       try {
-        const snapshot = await executor.cancel(operation_id, {
+        const { cancelled, operation } = await executor.cancel(operation_id, {
           owner: ownerOf(extra),
           reason: `${names.cancel} was called`,
         });
-        const text =
-          snapshot.status === 'cancelled'
-            ? `Operation ${snapshot.id} (${snapshot.type}) is cancelled.`
-            : `Operation ${snapshot.id} (${snapshot.type}) had already finished (${snapshot.status}); nothing was cancelled.`;
-        return { content: [{ type: 'text', text }], structuredContent: snapshotJson(snapshot) };
+        const name = `Operation ${operation.id} (${operation.type})`;
+        const text = cancelled
+          ? `${name} is cancelled.`
+          : operation.status === 'cancelled'
+            ? `${name} was already cancelled; nothing changed.`
+            : `${name} had already ended (${operation.status}); nothing was cancelled.`;
+        return {
+          content: [{ type: 'text', text }],
+          structuredContent: { ...snapshotJson(operation), cancelled },
+        };
       } catch (error) {
         return operationError(error, operation_id, names);
       }
@@ -348,33 +390,49 @@ export function registerAsyncTools(
     {
       title: 'List your long-running operations',
       description:
-        'List the long-running operations you started that are still running or recently finished, with their ' +
-        'operation_id: use it to find work whose id you lost, then call continue or cancel.',
+        'List the long-running operations you started that are still running or recently finished, newest first, ' +
+        `${LIST_PAGE_SIZE} at a time, with their operation_id: use it to find work whose id you lost, then call ` +
+        `${names.continue} or ${names.cancel}. When there are more, the answer gives a cursor for the next page.`,
       inputSchema: z.strictObject({
         status: z
           .enum(['running', 'completed', 'failed', 'cancelled'])
           .optional()
           .describe('Only operations with this status.'),
+        cursor: z
+          .string()
+          .max(512)
+          .optional()
+          .describe('The next_cursor of the previous page; leave it out for the first page.'),
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async ({ status }, extra) => {
+    async ({ status, cursor }, extra) => {
       try {
-        const snapshots = await executor.list({
+        const page = await executor.list({
           owner: ownerOf(extra),
           status: status as OperationStatus | undefined,
-          limit: LIST_LIMIT,
+          limit: LIST_PAGE_SIZE,
+          cursor,
         });
-        const text =
-          snapshots.length === 0
-            ? `You have no ${status === undefined ? '' : `${status} `}operations.`
+        const which = status === undefined ? '' : `${status} `;
+        const lines =
+          page.operations.length === 0
+            ? [cursor === undefined ? `You have no ${which}operations.` : `No more ${which}operations.`]
             : [
-                `Your operations${status === undefined ? '' : ` (${status})`}, oldest first:`,
-                ...snapshots.map(describeSnapshot),
-              ].join('\n');
+                `Your ${which}operations, newest first${cursor === undefined ? '' : ' (continued)'}:`,
+                ...page.operations.map(describeSnapshot),
+              ];
+        if (page.nextCursor !== undefined) {
+          lines.push(
+            `There are more: call ${names.list} with cursor "${page.nextCursor}" for the next page.`,
+          );
+        }
         return {
-          content: [{ type: 'text', text }],
-          structuredContent: { operations: snapshots.map(snapshotJson) },
+          content: [{ type: 'text', text: lines.join('\n') }],
+          structuredContent: {
+            operations: page.operations.map(snapshotJson),
+            ...(page.nextCursor === undefined ? {} : { next_cursor: page.nextCursor }),
+          },
         };
       } catch (error) {
         return errorToolResult(error instanceof Error ? error.message : String(error));
@@ -399,10 +457,13 @@ function resolveTasks(
   given: unknown,
 ): ToolSite['tasks'] {
   if (given === false) return undefined;
-  const o = checkOptionsObject('tasks', given);
-  const pollInterval = checkMilliseconds('tasks.pollInterval', o.pollInterval ?? DEFAULT_TASK_POLL_INTERVAL);
+  const o = checkOptions('`tasks` of registerAsyncTools()', given, TASKS_KEYS);
+  const pollIntervalMs = checkMilliseconds(
+    'tasks.pollIntervalMs',
+    o.pollIntervalMs ?? DEFAULT_TASK_POLL_INTERVAL_MS,
+  );
   if (!offersToolTasks(server)) return undefined;
-  const view = new OperationTasks(executor, pollInterval);
+  const view = new OperationTasks(executor, pollIntervalMs);
   installTaskHandlers(server, view, ownerOf);
   return { view, follower: new TaskFollower(server, executor, view) };
 }
@@ -418,8 +479,11 @@ function offersToolTasks(server: McpServer): boolean {
   return protocol.getCapabilities.call(server.server)?.tasks?.requests?.tools?.call !== undefined;
 }
 
+const TASKS_KEYS = new Set(['pollIntervalMs']);
+const TOOL_NAME_KEYS = new Set(['continue', 'cancel', 'list']);
+
 function resolveToolNames(given: unknown): ToolNames {
-  const names = checkOptionsObject('toolNames', given);
+  const names = checkOptions('`toolNames` of registerAsyncTools()', given, TOOL_NAME_KEYS);
   const resolved = {
     continue: names.continue ?? 'continue_operation',
     cancel: names.cancel ?? 'cancel_operation',
@@ -467,11 +531,12 @@ function registerLongRunningTool<
   handler: LongRunningToolHandler<InputArgs>,
 ): RegisteredTool {
   const { server, executor, ownerOf, names, forwarding, maxResultBytes, tasks } = site;
-  const { timeout, background, estimate, ...toolConfig } = checkOptionsObject(
-    'config',
+  const { waitMs, background, estimate, ...toolConfig } = checkOptions(
+    `the config of tool ${JSON.stringify(name).slice(0, 130)}`,
     config,
+    TOOL_CONFIG_KEYS,
   ) as LongRunningToolConfig<InputArgs, OutputArgs>;
-  if (timeout !== undefined) checkMilliseconds('timeout', timeout, Number.MAX_SAFE_INTEGER);
+  if (waitMs !== undefined) checkMilliseconds('waitMs', waitMs, Number.MAX_SAFE_INTEGER);
   if (background !== undefined && background !== 'auto') {
     throw new TypeError(`Expected \`background\` to be "auto", got ${describeValue(background)}`);
   }
@@ -512,6 +577,8 @@ function registerLongRunningTool<
 
   /** A plain call: the tool's result within the wait budget, else "running" with the operation id. */
   const answer = async (args: unknown, extra: ToolExtra): Promise<CallToolResult> => {
+    const refused = refuseBadMeta(extra);
+    if (refused !== undefined) return refused;
     const owner = ownerOf(extra);
     const forwarder = new ProgressForwarder(requestSink(extra), forwarding);
     try {
@@ -520,8 +587,9 @@ function registerLongRunningTool<
         owner,
         signal: extra.signal,
         onProgress: (progress) => forwarder.send(progress),
+        resultError: toolErrorOf,
         ...(background === undefined ? {} : { background, estimateMs: estimateOf(estimate, args) }),
-        ...(timeout === undefined ? {} : { timeout }),
+        ...(waitMs === undefined ? {} : { waitMs }),
       });
       return result.status === 'running'
         ? runningToolResult(result, names, outputSchema === undefined)
@@ -548,7 +616,7 @@ function registerLongRunningTool<
     const owner = ownerOf(extra);
     const forwarder = new ProgressForwarder(
       {
-        progressToken: extra._meta?.progressToken,
+        progressToken: checkProgressToken(extra._meta?.progressToken),
         // Not the request's channel: the request is answered long before the task ends.
         sendNotification: (notification) => server.server.notification(notification),
       },
@@ -559,8 +627,9 @@ function registerLongRunningTool<
       result = await executor.execute(work(args, owner), {
         type: name,
         owner,
-        timeout: 0,
+        waitMs: 0,
         onProgress: (progress) => forwarder.send(progress),
+        resultError: toolErrorOf,
       });
     } catch (error) {
       forwarder.close();
@@ -568,7 +637,7 @@ function registerLongRunningTool<
     }
     // With timeout 0 the work (behind an await) is still running, or ended while its record was
     // written: an id either way.
-    const taskId = result.operationId!;
+    const taskId = result.id!;
     tasks.follower.follow(taskId, forwarder);
     const task = await tasks.view.get(taskId, owner);
     tasks.follower.settled(task);
@@ -609,6 +678,23 @@ function checkSize(name: string, result: CallToolResult, maxResultBytes: number)
     : errorToolResult(
         `Tool ${name} returned ${bytes} bytes, more than the ${maxResultBytes} allowed (maxResultBytes); the result was dropped`,
       );
+}
+
+/** The error a tool result reports (`isError`): its text, for the record to keep; else undefined. */
+function toolErrorOf(result: CallToolResult): string | undefined {
+  if (result.isError !== true) return undefined;
+  const text = result.content.find((block) => block.type === 'text');
+  return text?.type === 'text' ? text.text : 'The tool reported an error.';
+}
+
+/** An `isError` answer for a request whose metadata cannot be served (an oversized progressToken). */
+function refuseBadMeta(extra: ToolExtra): CallToolResult | undefined {
+  try {
+    checkProgressToken(extra._meta?.progressToken);
+    return undefined;
+  } catch (error) {
+    return errorToolResult(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** The tool's estimate for these arguments; a hook that throws or answers nonsense counts as none. */

@@ -10,13 +10,20 @@ import {
   RELATED_TASK_META_KEY,
 } from '@modelcontextprotocol/sdk/types.js';
 import { McpAsyncError } from '../errors.js';
-import { checkMilliseconds, checkOptionalBoolean, checkOptionsObject } from '../validate.js';
+import {
+  checkMilliseconds,
+  checkOptionalBoolean,
+  checkOptionalSignal,
+  checkOptionalString,
+  checkOptions,
+  describeValue,
+} from '../validate.js';
 import { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';
 
 /** Options of {@link callToolWithContinuation}. */
 export interface ContinuationOptions {
   /** Progress of the operation, from the first call and from every continuation. */
-  onprogress?: RequestOptions['onprogress'] | undefined;
+  onProgress?: RequestOptions['onprogress'] | undefined;
   /**
    * Aborting it cancels the operation on the server, then rejects with the signal's reason. An
    * abort during the first call takes effect when that call answers (within the tool's wait
@@ -24,16 +31,16 @@ export interface ContinuationOptions {
    */
   signal?: AbortSignal | undefined;
   /**
-   * The longest to follow the operation in all, in milliseconds; past it the promise rejects with
-   * a {@link ContinuationTimeoutError} naming the operation, which goes on on the server.
+   * The longest to follow the operation in all; past it the promise rejects with a
+   * {@link ContinuationTimeoutError} naming the operation, which goes on on the server.
    * @defaultValue no limit
    */
-  maxWait?: number | undefined;
+  timeoutMs?: number | undefined;
   /**
-   * How long each `continue_operation` long-poll asks the server to wait, in seconds.
-   * @defaultValue 30
+   * How long each long-poll (`continue_operation`, or `tasks/result`) asks the server to wait.
+   * @defaultValue 30_000
    */
-  waitSeconds?: number | undefined;
+  waitMs?: number | undefined;
   /**
    * The server's names for the generic tools, if it renamed them.
    * @defaultValue `{ continue: 'continue_operation', cancel: 'cancel_operation' }`
@@ -49,16 +56,16 @@ export interface ContinuationOptions {
   tasks?: boolean | undefined;
 }
 
-/** Following the operation took longer than `maxWait`; it goes on on the server. */
+/** Following the operation took longer than `timeoutMs`; it goes on on the server. */
 export class ContinuationTimeoutError extends McpAsyncError {
   /** The operation, to follow later with `continue_operation`. */
   readonly operationId: string;
 
-  /** @param operationId - the operation being followed @param maxWait - the limit, in ms */
-  constructor(operationId: string, maxWait: number) {
+  /** @param operationId - the operation being followed @param timeoutMs - the limit */
+  constructor(operationId: string, timeoutMs: number) {
     super(
       'CONTINUATION_TIMEOUT',
-      `Operation ${operationId} was still running after ${maxWait} ms of following it; it goes on on the server`,
+      `Operation ${operationId} was still running after ${timeoutMs} ms of following it; it goes on on the server`,
     );
     this.operationId = operationId;
   }
@@ -88,7 +95,7 @@ export class ContinuationLostError extends McpAsyncError {
  * cancelled), the same either way.
  *
  * Rejects with the signal's reason when `signal` aborts (after asking the server to cancel), with a
- * {@link ContinuationTimeoutError} past `maxWait`, and with a {@link ContinuationLostError} when
+ * {@link ContinuationTimeoutError} past `timeoutMs`, and with a {@link ContinuationLostError} when
  * the server goes away mid-way; never hangs on a dead connection.
  */
 export async function callToolWithContinuation(
@@ -96,27 +103,35 @@ export async function callToolWithContinuation(
   params: CallToolRequest['params'],
   options?: ContinuationOptions,
 ): Promise<CallToolResult> {
-  const o = checkOptionsObject('options', options) as ContinuationOptions;
-  const maxWait =
-    o.maxWait === undefined ? undefined : checkMilliseconds('maxWait', o.maxWait, Number.MAX_SAFE_INTEGER);
-  const waitSeconds = checkMilliseconds('waitSeconds', o.waitSeconds ?? 30, 3600, 'seconds');
+  const o = checkOptions('the options of callToolWithContinuation()', options, OPTION_KEYS);
+  const timeoutMs =
+    o.timeoutMs === undefined
+      ? undefined
+      : checkMilliseconds('timeoutMs', o.timeoutMs, Number.MAX_SAFE_INTEGER);
+  // The model-facing wait_seconds accepts at most an hour.
+  const waitMs = checkMilliseconds('waitMs', o.waitMs ?? 30_000, 3_600_000);
+  const givenNames = checkOptions('`toolNames` of callToolWithContinuation()', o.toolNames, TOOL_NAME_KEYS);
   const names = {
-    continue: o.toolNames?.continue ?? 'continue_operation',
-    cancel: o.toolNames?.cancel ?? 'cancel_operation',
+    continue: checkOptionalString('toolNames.continue', givenNames.continue) ?? 'continue_operation',
+    cancel: checkOptionalString('toolNames.cancel', givenNames.cancel) ?? 'cancel_operation',
   };
-  const signal = o.signal;
-  const limits = new FollowLimits(signal, maxWait);
+  const signal = checkOptionalSignal('signal', o.signal);
+  const onProgress = o.onProgress as RequestOptions['onprogress'] | undefined;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new TypeError(`Expected \`onProgress\` to be a function, got ${describeValue(onProgress)}`);
+  }
+  const limits = new FollowLimits(signal, timeoutMs);
   // Each request may take its long-poll plus a margin; progress resets nothing here.
-  const requestOptions = (waitMs: number, withSignal: boolean): RequestOptions => ({
-    timeout: waitMs + 30_000,
-    ...(o.onprogress === undefined ? {} : { onprogress: o.onprogress }),
+  const requestOptions = (requestWaitMs: number, withSignal: boolean): RequestOptions => ({
+    timeout: requestWaitMs + 30_000,
+    ...(onProgress === undefined ? {} : { onprogress: onProgress }),
     ...(withSignal && signal !== undefined ? { signal } : {}),
   });
 
   const useTasks = checkOptionalBoolean('tasks', o.tasks);
   signal?.throwIfAborted();
   if (useTasks ?? (await offersTask(client, params.name))) {
-    return followTask(client, params, o.onprogress, limits, waitSeconds * 1000);
+    return followTask(client, params, onProgress, limits, waitMs);
   }
   let result = CallToolResultSchema.parse(
     await client.callTool(params, undefined, requestOptions(60_000, false)),
@@ -124,13 +139,13 @@ export async function callToolWithContinuation(
   for (let state = runningOf(result); state !== undefined; state = runningOf(result)) {
     const id = state.operation_id;
     const left = await limits.timeLeft(id, () => cancelQuietly(client, names.cancel, id));
-    const wait = Math.min(waitSeconds, left / 1000);
+    const wait = Math.min(waitMs, left);
     try {
       result = CallToolResultSchema.parse(
         await client.callTool(
-          { name: names.continue, arguments: { operation_id: id, wait_seconds: wait } },
+          { name: names.continue, arguments: { operation_id: id, wait_seconds: wait / 1000 } },
           undefined,
-          requestOptions(wait * 1000, true),
+          requestOptions(wait, true),
         ),
       );
     } catch (error) {
@@ -141,22 +156,22 @@ export async function callToolWithContinuation(
   return result;
 }
 
-/** Where following an operation stops early: the caller's signal, or `maxWait`. */
+/** Where following an operation stops early: the caller's signal, or `timeoutMs`. */
 class FollowLimits {
   readonly #signal: AbortSignal | undefined;
-  readonly #maxWait: number | undefined;
+  readonly #timeoutMs: number | undefined;
   readonly #deadline: number | undefined;
 
-  constructor(signal: AbortSignal | undefined, maxWait: number | undefined) {
+  constructor(signal: AbortSignal | undefined, timeoutMs: number | undefined) {
     this.#signal = signal;
-    this.#maxWait = maxWait;
-    this.#deadline = maxWait === undefined ? undefined : Date.now() + maxWait;
+    this.#timeoutMs = timeoutMs;
+    this.#deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
   }
 
   /**
    * Milliseconds left to follow `id`. Rejects with the signal's reason once it aborted (after
    * `cancel` asked the server to stop the work), and with a {@link ContinuationTimeoutError} past
-   * `maxWait`.
+   * `timeoutMs`.
    */
   async timeLeft(id: string, cancel: () => Promise<void>): Promise<number> {
     if (this.aborted) {
@@ -164,7 +179,7 @@ class FollowLimits {
       throw this.#signal?.reason;
     }
     const left = this.#deadline === undefined ? Number.POSITIVE_INFINITY : this.#deadline - Date.now();
-    if (left <= 0) throw new ContinuationTimeoutError(id, this.#maxWait!);
+    if (left <= 0) throw new ContinuationTimeoutError(id, this.#timeoutMs!);
     return left;
   }
 
@@ -180,7 +195,7 @@ class FollowLimits {
 }
 
 /**
- * The task flow: the call answers a task at once (its progress keeps coming to `onprogress`), then
+ * The task flow: the call answers a task at once (its progress keeps coming to `onProgress`), then
  * `tasks/result` long-polls of `waitMs` each, since a request that long might meet a proxy's or
  * a transport's limit; the server holds each until the task ends or the client's timeout cancels
  * it.
@@ -188,13 +203,13 @@ class FollowLimits {
 async function followTask(
   client: Client,
   params: CallToolRequest['params'],
-  onprogress: RequestOptions['onprogress'] | undefined,
+  onProgress: RequestOptions['onprogress'] | undefined,
   limits: FollowLimits,
   waitMs: number,
 ): Promise<CallToolResult> {
   const { task } = await client.request({ method: 'tools/call', params }, CreateTaskResultSchema, {
     task: {},
-    ...(onprogress === undefined ? {} : { onprogress }),
+    ...(onProgress === undefined ? {} : { onprogress: onProgress }),
   });
   const taskId = task.taskId;
   for (;;) {
@@ -220,6 +235,9 @@ function withoutRelatedTask(result: CallToolResult): CallToolResult {
   const { _meta, ...rest } = result;
   return Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
 }
+
+const OPTION_KEYS = new Set(['onProgress', 'signal', 'timeoutMs', 'waitMs', 'toolNames', 'tasks']);
+const TOOL_NAME_KEYS = new Set(['continue', 'cancel']);
 
 /** Tool task support as the server lists it, per client: refreshed for a tool not yet seen. */
 const taskSupportCache = new WeakMap<Client, Map<string, string | undefined>>();

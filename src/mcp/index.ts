@@ -13,6 +13,7 @@ export {
   type LongRunningToolHandler,
   registerAsyncTools,
   type ToolAnswer,
+  type ToolArgs,
 } from './async-tools.js';
 export {
   ContinuationLostError,
@@ -22,11 +23,6 @@ export {
 } from './client.js';
 export { ANONYMOUS_OWNER, defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
 export type { ProgressForwardingOptions } from './progress-forwarder.js';
-export {
-  DEFAULT_TASK_POLL_INTERVAL,
-  ExecutorTaskStore,
-  TASK_CAPABILITIES,
-  withTasks,
-} from './task-store.js';
+export { ExecutorTaskStore, withTasks } from './task-store.js';
 export type { TaskPage } from './tasks.js';
 export { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';

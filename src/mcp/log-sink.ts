@@ -5,15 +5,8 @@
 
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
-import {
-  atLeast,
-  type Executor,
-  LIFECYCLE_EVENTS,
-  type LifecycleEvent,
-  type LogLevel,
-  logEntryOf,
-} from '../index.js';
-import { checkLogLevel } from '../logging.js';
+import type { Executor, LogLevel } from '../index.js';
+import { atLeast, checkLogLevel, LIFECYCLE_EVENTS, type LifecycleEvent, logEntryOf } from '../logging.js';
 import type { ToolExtra } from './owner.js';
 
 const MCP_LEVEL: Record<LogLevel, LoggingLevel> = {

@@ -4,7 +4,7 @@
 
 import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import type { Executor, Progress } from '../index.js';
-import { checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+import { checkMilliseconds, checkOptions, describeValue } from '../validate.js';
 import type { ToolExtra } from './owner.js';
 
 /** How progress reaches the client. */
@@ -37,8 +37,16 @@ export interface ResolvedForwarding {
   readonly heartbeatMs: number;
 }
 
+const FORWARDING_KEYS = new Set(['intervalMs', 'minDelta', 'heartbeatMs']);
+
+/**
+ * The longest `progressToken` taken, in characters. Every notification repeats the token, so an
+ * unbounded one would multiply into megabytes; real tokens are counters or UUIDs.
+ */
+const MAX_PROGRESS_TOKEN_LENGTH = 256;
+
 export function resolveForwarding(options: unknown): ResolvedForwarding {
-  const o = checkOptionsObject('progress', options);
+  const o = checkOptions('`progress` of registerAsyncTools()', options, FORWARDING_KEYS);
   const minDelta = o.minDelta ?? 0.01;
   if (typeof minDelta !== 'number' || !(minDelta >= 0 && minDelta <= 1)) {
     throw new RangeError(
@@ -74,6 +82,19 @@ export function requestSink(extra: ToolExtra): ProgressSink {
   };
 }
 
+/**
+ * A request's `progressToken`, refused (with a message that does not repeat it) past
+ * {@link MAX_PROGRESS_TOKEN_LENGTH} characters. Every handler that forwards progress checks it first.
+ */
+export function checkProgressToken(token: string | number | undefined): string | number | undefined {
+  if (typeof token === 'string' && token.length > MAX_PROGRESS_TOKEN_LENGTH) {
+    throw new RangeError(
+      `The request's progressToken is ${token.length} characters long; at most ${MAX_PROGRESS_TOKEN_LENGTH} are accepted`,
+    );
+  }
+  return token;
+}
+
 /** One request's (or task's) progress notifications; inert when the client gave no `progressToken`. */
 export class ProgressForwarder {
   readonly #sink: ProgressSink;
@@ -96,6 +117,11 @@ export class ProgressForwarder {
       this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
       this.#heartbeat.unref();
     }
+  }
+
+  /** Whether it sends anything at all: the client gave a token, and is still there. */
+  get active(): boolean {
+    return this.#open;
   }
 
   /** Takes the operation's latest progress; sends it now, later, or not at all (not higher). */

@@ -69,9 +69,7 @@ export class TaskFollower {
     this.#following.set(taskId, forwarder);
     if (this.#unsubscribe !== undefined) return;
     const onEnd = (event: ExecutorEvents['completed'] | ExecutorEvents['failed']): void => {
-      this.#ended(event.operation.id, () =>
-        this.#tasks.taskOf(event.operation, 'result' in event ? event.result : undefined),
-      );
+      this.#ended(event.operation.id, () => this.#tasks.taskOf(event.operation));
     };
     const off = ['completed', 'failed', 'cancelled'].map((type) =>
       this.#executor.on(type as 'completed', onEnd),

@@ -16,12 +16,13 @@ import type {
   Task,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Executor } from '../index.js';
-import { checkMilliseconds, checkOptionsObject } from '../validate.js';
+import { checkMilliseconds, checkOptions } from '../validate.js';
 import { sessionOwner } from './owner.js';
 import { OperationTasks, type TaskPage } from './tasks.js';
 
-/** The `pollInterval` tasks suggest to clients when none is configured, in milliseconds. */
-export const DEFAULT_TASK_POLL_INTERVAL = 1000;
+/** The `pollInterval` tasks suggest to clients when none is configured. */
+export const DEFAULT_TASK_POLL_INTERVAL_MS = 1000;
+const STORE_KEYS = new Set(['pollIntervalMs']);
 
 /** The server capability that advertises tasks for tool calls, with tasks/list and tasks/cancel. */
 export const TASK_CAPABILITIES: NonNullable<ServerCapabilities['tasks']> = Object.freeze({
@@ -42,11 +43,14 @@ export const TASK_CAPABILITIES: NonNullable<ServerCapabilities['tasks']> = Objec
 export class ExecutorTaskStore implements TaskStore {
   readonly #tasks: OperationTasks;
 
-  /** @param options.pollInterval - the `pollInterval` tasks suggest, in ms (default 1000) */
-  constructor(executor: Executor, options?: { pollInterval?: number | undefined }) {
-    const o = checkOptionsObject('options', options);
-    const pollInterval = checkMilliseconds('pollInterval', o.pollInterval ?? DEFAULT_TASK_POLL_INTERVAL);
-    this.#tasks = new OperationTasks(executor, pollInterval);
+  /** @param options.pollIntervalMs - the `pollInterval` tasks suggest (default 1000) */
+  constructor(executor: Executor, options?: { pollIntervalMs?: number | undefined }) {
+    const o = checkOptions('the options of new ExecutorTaskStore()', options, STORE_KEYS);
+    const pollIntervalMs = checkMilliseconds(
+      'pollIntervalMs',
+      o.pollIntervalMs ?? DEFAULT_TASK_POLL_INTERVAL_MS,
+    );
+    this.#tasks = new OperationTasks(executor, pollIntervalMs);
   }
 
   /** Refuses: tasks are the operations that long-running tools start. */
@@ -110,7 +114,12 @@ export class ExecutorTaskStore implements TaskStore {
  * ```
  */
 export function withTasks(executor: Executor, options?: ServerOptions): ServerOptions {
-  const given = checkOptionsObject('options', options) as ServerOptions;
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new TypeError(
+      `Expected the server options given to withTasks() to be an object, got ${typeof options}`,
+    );
+  }
+  const given = (options ?? {}) as ServerOptions;
   return {
     ...given,
     taskStore: new ExecutorTaskStore(executor),

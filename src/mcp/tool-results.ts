@@ -76,21 +76,21 @@ export function runningToolResult(
 ): CallToolResult {
   const state: RunningState = {
     status: 'running',
-    operation_id: result.operationId,
-    operation_type: result.operationType,
+    operation_id: result.id,
+    operation_type: result.type,
     elapsed_ms: Math.round(result.elapsedMs),
     ...(result.progress === undefined ? {} : { progress: progressJson(result.progress) }),
     ...(result.etaMs === undefined ? {} : { eta_ms: result.etaMs }),
     message: result.message,
   };
   const text =
-    `The operation is still running (${result.operationType}, ${formatDuration(result.elapsedMs)} elapsed${progressText(result.progress)}` +
+    `The operation is still running (${result.type}, ${formatDuration(result.elapsedMs)} elapsed${progressText(result.progress)}` +
     `${result.etaMs === undefined ? '' : `, about ${formatDuration(result.etaMs)} to go`}). ` +
     (result.backgroundReason === undefined
       ? ''
       : `It went to the background at once: ${result.backgroundReason}. `) +
     `This is not a failure: the work goes on in the background. Call \`${names.continue}\` with ` +
-    `operation_id "${result.operationId}" to wait for its result; call \`${names.cancel}\` with the same id to stop it.`;
+    `operation_id "${result.id}" to wait for its result; call \`${names.cancel}\` with the same id to stop it.`;
   const answer: CallToolResult = {
     content: [{ type: 'text', text }],
     _meta: { [OPERATION_META_KEY]: state },
@@ -120,13 +120,13 @@ export function finishedToolResult(result: Exclude<OperationResult<unknown>, Run
     case 'failed':
       return errorToolResult(result.error.message, {
         status: 'failed',
-        operation_id: result.operationId,
-        operation_type: result.operationType,
+        operation_id: result.id,
+        operation_type: result.type,
       });
     case 'cancelled':
       return errorToolResult(
-        `The operation${result.operationId === undefined ? '' : ` ${result.operationId}`} (${result.operationType}) was cancelled${whyCancelled(result.error)}.`,
-        { status: 'cancelled', operation_id: result.operationId, operation_type: result.operationType },
+        `The operation${result.id === undefined ? '' : ` ${result.id}`} (${result.type}) was cancelled${whyCancelled(result.error)}.`,
+        { status: 'cancelled', operation_id: result.id, operation_type: result.type },
       );
   }
 }
@@ -186,7 +186,7 @@ export function snapshotJson(snapshot: OperationSnapshot): Record<string, unknow
     operation_id: snapshot.id,
     operation_type: snapshot.type,
     status: snapshot.status,
-    created_at: new Date(snapshot.createdAt).toISOString(),
+    started_at: new Date(snapshot.startedAt).toISOString(),
     elapsed_ms: Math.round(snapshot.elapsedMs),
     ...(snapshot.finishedAt === undefined
       ? {}

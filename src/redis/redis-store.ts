@@ -16,7 +16,9 @@ import type {
   TerminalUpdate,
 } from '../stores/store.js';
 import type { OperationStatus, Progress } from '../types.js';
-import { checkCount, checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+import { checkCount, checkMilliseconds, checkOptions, describeValue } from '../validate.js';
+
+const OPTION_KEYS = new Set(['url', 'prefix', 'leaseMs', 'maxResultBytes']);
 
 /** Options of {@link RedisStore.connect}. */
 export interface RedisStoreOptions {
@@ -44,12 +46,16 @@ export interface RedisStoreOptions {
   maxResultBytes?: number | undefined;
 }
 
+/** Index entries read per round trip by `list()`, and pruned per round trip by `sweep()`. */
+const LIST_BATCH = 200;
+const SWEEP_BATCH = 1000;
+
 /** The owner as stored: `s:<owner>`, or `n` for the unowned. */
 const ownerTag = (owner: string | undefined) => (owner === undefined ? 'n' : `s:${owner}`);
 
 // Makes a running record terminal, once, atomically: the compare-and-set every replica shares.
 // KEYS: record, all-operations zset. ARGV: owner tag (or '*' for any), status, finished_at,
-// expires_at, result, error, channel, id, prefix. Answers {applied (1 or 0), the record's fields}:
+// expires_at, result, error, channel, id, prefix, result_error ('' for none). Answers {applied (1 or 0), the record's fields}:
 // only the script knows whether this write won (two writers may bring the same status and time).
 // An applied write's answer leaves out result and error: the writer has them already, and they
 // would only cross the network to be parsed and thrown away.
@@ -58,7 +64,7 @@ local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return false end
 if ARGV[1] ~= '*' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
 if s ~= 'running' then return {0, redis.call('HGETALL', KEYS[1])} end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3], 'expires_at', ARGV[4], 'result', ARGV[5], 'error', ARGV[6])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3], 'expires_at', ARGV[4], 'result', ARGV[5], 'error', ARGV[6], 'result_error', ARGV[10])
 local record = {}
 local fields = redis.call('HGETALL', KEYS[1])
 for i = 1, #fields, 2 do
@@ -77,12 +83,13 @@ redis.call('PUBLISH', ARGV[7], ARGV[8] .. ' ' .. ARGV[2])
 return {1, record}
 `;
 
-// Adds a running record, unless the id exists. KEYS: record, owner index, all-operations zset,
-// this replica's running set. ARGV: id, owner tag, type, created_at, started_at, progress, replica.
+// Adds a running record, unless the id exists. KEYS: record, owner index (by start time), all-
+// operations zset (by expiry), this replica's running set. ARGV: id, owner tag, type, started_at,
+// progress, replica.
 const INSERT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'owner', ARGV[2], 'type', ARGV[3], 'status', 'running',
-  'created_at', ARGV[4], 'started_at', ARGV[5], 'progress', ARGV[6], 'replica', ARGV[7])
+  'started_at', ARGV[4], 'progress', ARGV[5], 'replica', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('ZADD', KEYS[3], '+inf', ARGV[1] .. ' ' .. ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[1])
@@ -143,7 +150,7 @@ export class RedisStore implements OperationStore {
 
   /** Connects to Redis (two connections: commands, and the change feed) and claims a lease. */
   static async connect(options?: RedisStoreOptions): Promise<RedisStore> {
-    const o = checkOptionsObject('options', options);
+    const o = checkOptions('the options of RedisStore.connect()', options, OPTION_KEYS);
     const url = o.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
       throw new TypeError(`Expected \`url\` to be a redis:// or rediss:// URL, got ${describeValue(url)}`);
@@ -187,7 +194,6 @@ export class RedisStore implements OperationStore {
         record.id,
         tag,
         record.type,
-        String(record.createdAt),
         String(record.startedAt),
         record.progress === undefined ? '' : JSON.stringify(record.progress),
         this.replica,
@@ -219,62 +225,82 @@ export class RedisStore implements OperationStore {
     update: TerminalUpdate,
   ): Promise<OperationRecord | undefined> {
     const written = serializeUpdate(update, this.#maxResultBytes);
-    const answer = await this.#finishAs(
-      ownerTag(owner),
-      id,
-      written.status,
-      update.finishedAt,
-      update.expiresAt,
-      written.result ?? '',
-      written.error ?? '',
-    );
+    const answer = await this.#finishAs(ownerTag(owner), id, {
+      status: written.status,
+      finishedAt: update.finishedAt,
+      expiresAt: update.expiresAt,
+      result: written.result ?? '',
+      resultError: written.resultError,
+      error: written.error ?? '',
+    });
     if (answer === undefined) return undefined;
     // Unapplied: another writer's terminal state stands, and is answered as stored.
     return answer.applied ? answerOwnUpdate(answer.record, update, written) : answer.record;
   }
 
+  /**
+   * Newest first, without their results (a listing shows none): the owner's index read from the
+   * cursor's position in batches, each batch's records read in one pipeline.
+   */
   async list(filter: RecordFilter): Promise<OperationRecord[]> {
     const index = `${this.#prefix}owner:${ownerTag(filter.owner)}`;
-    const ids = await this.#client.zRange(index, 0, -1);
-    if (ids.length === 0 || filter.limit === 0) return [];
-    const pipeline = this.#client.multi();
-    for (const id of ids) pipeline.hGetAll(this.#key(id));
-    const rows = (await pipeline.execAsPipeline()) as unknown as Record<string, string>[];
+    const after = filter.after;
     const now = Date.now();
     const out: OperationRecord[] = [];
-    const gone: string[] = [];
-    rows.forEach((fields, i) => {
-      if (fields.status === undefined) {
-        gone.push(ids[i]!); // expired: Redis dropped the record, the index entry goes too
-        return;
+    for (let offset = 0; out.length < filter.limit; ) {
+      const entries = await this.#client.zRangeWithScores(index, after?.startedAt ?? '+inf', '-inf', {
+        BY: 'SCORE',
+        REV: true,
+        LIMIT: { offset, count: LIST_BATCH },
+      });
+      offset += entries.length;
+      // Ties on the start time come in descending id order: skip those not older than the cursor.
+      const ids = entries
+        .filter((entry) => after === undefined || entry.score < after.startedAt || entry.value < after.id)
+        .map((entry) => entry.value);
+      const pipeline = this.#client.multi();
+      for (const id of ids) pipeline.hmGet(this.#key(id), LISTED_FIELDS);
+      const rows = (ids.length === 0 ? [] : await pipeline.execAsPipeline()) as unknown as (
+        | string
+        | null
+      )[][];
+      for (const row of rows) {
+        const fields = fieldsOf(row);
+        if (fields.status === undefined) continue; // expired: the sweep prunes the index
+        const record = recordOf(fields);
+        if (record.expiresAt !== undefined && record.expiresAt <= now) continue;
+        if (filter.status !== undefined && record.status !== filter.status) continue;
+        if (filter.type !== undefined && record.type !== filter.type) continue;
+        if (out.length < filter.limit) out.push(record);
       }
-      const record = recordOf(fields);
-      if (record.expiresAt !== undefined && record.expiresAt <= now) return;
-      if (filter.status !== undefined && record.status !== filter.status) return;
-      if (filter.type !== undefined && record.type !== filter.type) return;
-      if (out.length < filter.limit) out.push(record);
-    });
-    if (gone.length > 0) await this.#client.zRem(index, gone);
+      if (entries.length < LIST_BATCH) break;
+    }
     return out;
   }
 
   /**
-   * Redis expires the records by itself (their key's expiry is the retention); the sweep only
-   * prunes the indexes of what expired, and hands nothing to `onExpired`.
+   * Redis expires the records by itself (their key's expiry is the retention); the sweep prunes
+   * the indexes of what expired, and is the only thing that does (the heartbeat leaves them be),
+   * so that an owner's index never keeps an expired id. Hands nothing to `onExpired`.
    */
   async sweep(now: number): Promise<number> {
-    const expired = await this.#client.zRangeByScore(`${this.#prefix}ops`, '-inf', now, {
-      LIMIT: { offset: 0, count: 1000 },
-    });
-    if (expired.length === 0) return 0;
-    const pipeline = this.#client.multi().zRem(`${this.#prefix}ops`, expired);
-    for (const member of expired) {
-      const [id, tag] = splitMember(member);
-      pipeline.zRem(`${this.#prefix}owner:${tag}`, id);
+    let dropped = 0;
+    for (;;) {
+      const expired = await this.#client.zRangeByScore(`${this.#prefix}ops`, '-inf', now, {
+        LIMIT: { offset: 0, count: SWEEP_BATCH },
+      });
+      if (expired.length === 0) break;
+      const pipeline = this.#client.multi().zRem(`${this.#prefix}ops`, expired);
+      for (const member of expired) {
+        const [id, tag] = splitMember(member);
+        pipeline.zRem(`${this.#prefix}owner:${tag}`, id);
+      }
+      await pipeline.exec();
+      dropped += expired.length;
+      this.#size = Math.max(0, this.#size - expired.length);
+      if (expired.length < SWEEP_BATCH) break;
     }
-    await pipeline.exec();
-    this.#size = Math.max(0, this.#size - expired.length);
-    return expired.length;
+    return dropped;
   }
 
   async evictOldestFinished(): Promise<OperationRecord | undefined> {
@@ -329,36 +355,48 @@ export class RedisStore implements OperationStore {
       for (const id of await this.#client.sMembers(`${this.#prefix}running:${dead}`)) {
         // Owner '*': the reaper acts for whoever owns it. Retention as for any failure: a lease's worth
         // would be too short to be read, so the lost operation stays as long as the longest wait.
-        await this.#finishAs('*', id, 'failed', now, now + Math.max(this.#leaseMs * 30, 300_000), '', error);
+        const expiresAt = now + Math.max(this.#leaseMs * 30, 300_000);
+        const end = {
+          status: 'failed',
+          finishedAt: now,
+          expiresAt,
+          result: '',
+          resultError: null,
+          error,
+        } as const;
+        await this.#finishAs('*', id, end);
       }
       await this.#client.multi().del(`${this.#prefix}running:${dead}`).zRem(replicas, dead).exec();
     }
-    await this.#client.zRemRangeByScore(`${this.#prefix}ops`, '-inf', now);
     this.#size = await this.#client.zCard(`${this.#prefix}ops`);
   }
 
   async #finishAs(
     tag: string,
     id: string,
-    status: OperationStatus,
-    finishedAt: number,
-    expiresAt: number,
-    result: string,
-    error: string,
+    end: {
+      status: OperationStatus;
+      finishedAt: number;
+      expiresAt: number;
+      result: string;
+      resultError: string | null;
+      error: string;
+    },
   ): Promise<{ applied: boolean; record: OperationRecord } | undefined> {
     const reply = (await this.#eval(
       FINISH,
       [this.#key(id), `${this.#prefix}ops`],
       [
         tag,
-        status,
-        String(finishedAt),
-        String(expiresAt),
-        result,
-        error,
+        end.status,
+        String(end.finishedAt),
+        String(end.expiresAt),
+        end.result,
+        end.error,
         `${this.#prefix}events`,
         id,
         this.#prefix,
+        end.resultError ?? '',
       ],
     )) as [number, string[]] | null;
     if (reply === null || !Array.isArray(reply)) return undefined;
@@ -403,6 +441,30 @@ function splitMember(member: string): [string, string] {
   return [member.slice(0, space), member.slice(space + 1)];
 }
 
+/** The hash fields a listing reads: all but the result. */
+const LISTED_FIELDS = [
+  'id',
+  'owner',
+  'type',
+  'status',
+  'started_at',
+  'finished_at',
+  'expires_at',
+  'result_error',
+  'error',
+  'progress',
+];
+
+/** HMGET's answer, in {@link LISTED_FIELDS} order, as the fields present. */
+function fieldsOf(row: (string | null)[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  LISTED_FIELDS.forEach((name, i) => {
+    const value = row[i];
+    if (value !== null && value !== undefined) fields[name] = value;
+  });
+  return fields;
+}
+
 function recordOf(fields: Record<string, string>): OperationRecord {
   const number = (value: string | undefined) =>
     value === undefined || value === '' ? undefined : Number(value);
@@ -412,7 +474,6 @@ function recordOf(fields: Record<string, string>): OperationRecord {
     type: fields.type ?? '',
     owner: fields.owner === undefined || fields.owner === 'n' ? undefined : fields.owner.slice(2),
     status,
-    createdAt: Number(fields.created_at),
     startedAt: Number(fields.started_at),
     finishedAt: number(fields.finished_at),
     expiresAt: number(fields.expires_at),
@@ -420,6 +481,8 @@ function recordOf(fields: Record<string, string>): OperationRecord {
       status === 'completed'
         ? deserializeResult(fields.result === '' || fields.result === undefined ? null : fields.result)
         : undefined,
+    resultError:
+      fields.result_error === undefined || fields.result_error === '' ? undefined : fields.result_error,
     error: fields.error === undefined || fields.error === '' ? undefined : deserializeError(fields.error),
     progress:
       fields.progress === undefined || fields.progress === ''

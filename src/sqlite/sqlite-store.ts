@@ -10,18 +10,20 @@ import {
 } from '../stores/serialization.js';
 import type { OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from '../stores/store.js';
 import type { OperationStatus, Progress } from '../types.js';
-import { checkCount, checkMilliseconds, checkOptionsObject, describeValue } from '../validate.js';
+import { checkCount, checkMilliseconds, checkOptions, describeValue } from '../validate.js';
+
+const OPTION_KEYS = new Set(['path', 'retentionMs', 'maxResultBytes', 'table']);
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
   /** The database file (created if missing), or `':memory:'`. */
   path: string;
   /**
-   * How long operations found interrupted at start-up stay readable, in milliseconds. Give it the
-   * executor's `retentionPeriod`.
+   * How long operations found interrupted at start-up stay readable. Give it the executor's
+   * `retentionMs`.
    * @defaultValue 300_000
    */
-  retentionPeriod?: number | undefined;
+  retentionMs?: number | undefined;
   /**
    * The largest result kept, in bytes of JSON; a larger one fails its operation with a
    * `ResultNotStorableError`.
@@ -40,11 +42,11 @@ interface Row {
   owner: string | null;
   type: string;
   status: OperationStatus;
-  created_at: number;
   started_at: number;
   finished_at: number | null;
   expires_at: number | null;
   result: string | null;
+  result_error: string | null;
   error: string | null;
   progress: string | null;
 }
@@ -71,7 +73,7 @@ export class SqliteStore implements OperationStore {
 
   /** @param options - see {@link SqliteStoreOptions} */
   constructor(options: SqliteStoreOptions) {
-    const o = checkOptionsObject('options', options);
+    const o = checkOptions('the options of new SqliteStore()', options, OPTION_KEYS);
     if (typeof o.path !== 'string' || o.path.length === 0) {
       throw new TypeError(`Expected \`path\` to be a file path or ":memory:", got ${describeValue(o.path)}`);
     }
@@ -81,11 +83,7 @@ export class SqliteStore implements OperationStore {
         `Expected \`table\` to be a SQL identifier (letters, digits, _), got ${describeValue(table)}`,
       );
     }
-    const retentionPeriod = checkMilliseconds(
-      'retentionPeriod',
-      o.retentionPeriod ?? 300_000,
-      Number.MAX_SAFE_INTEGER,
-    );
+    const retentionMs = checkMilliseconds('retentionMs', o.retentionMs ?? 300_000, Number.MAX_SAFE_INTEGER);
     this.#maxResultBytes = checkCount('maxResultBytes', o.maxResultBytes ?? 1_048_576, 1);
 
     this.#db = new Database(o.path);
@@ -98,25 +96,22 @@ export class SqliteStore implements OperationStore {
         owner TEXT,
         type TEXT NOT NULL,
         status TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
         started_at INTEGER NOT NULL,
         finished_at INTEGER,
         expires_at INTEGER,
         result TEXT,
+        result_error TEXT,
         error TEXT,
         progress TEXT
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS ${table}_expiry ON ${table} (expires_at) WHERE expires_at IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS ${table}_owner ON ${table} (owner, created_at);
+      CREATE INDEX IF NOT EXISTS ${table}_owner ON ${table} (owner, started_at, id);
       CREATE INDEX IF NOT EXISTS ${table}_running ON ${table} (id) WHERE status = 'running';
     `);
+    checkLayout(this.#db, table);
     this.#statements = prepare(this.#db, table);
     const now = Date.now();
-    this.#statements.interrupt.run(
-      serializeError(new OperationInterruptedError()),
-      now,
-      now + retentionPeriod,
-    );
+    this.#statements.interrupt.run(serializeError(new OperationInterruptedError()), now, now + retentionMs);
     this.#size = (this.#statements.count.get() as { n: number }).n;
   }
 
@@ -131,7 +126,6 @@ export class SqliteStore implements OperationStore {
       owner: record.owner ?? null,
       type: record.type,
       status: record.status,
-      created_at: record.createdAt,
       started_at: record.startedAt,
       progress: record.progress === undefined ? null : JSON.stringify(record.progress),
     });
@@ -161,6 +155,7 @@ export class SqliteStore implements OperationStore {
       finished_at: update.finishedAt,
       expires_at: update.expiresAt,
       result: written.result,
+      result_error: written.resultError,
       error: written.error,
     }).changes;
     if (changed === 1) {
@@ -174,12 +169,15 @@ export class SqliteStore implements OperationStore {
     return row === undefined ? undefined : recordOf(row);
   }
 
+  /** Newest first, without their results (a listing shows none). */
   list(filter: RecordFilter): OperationRecord[] {
     const rows = this.#statements.list.all({
       owner: filter.owner ?? null,
       now: Date.now(),
       status: filter.status ?? null,
       type: filter.type ?? null,
+      after_started: filter.after?.startedAt ?? null,
+      after_id: filter.after?.id ?? null,
       limit: filter.limit,
     }) as Row[];
     return rows.map(recordOf);
@@ -214,6 +212,22 @@ export class SqliteStore implements OperationStore {
   }
 }
 
+/** Every column but the result's JSON (read back as NULL) and the error. */
+const WITHOUT_RESULT =
+  'id, owner, type, status, started_at, finished_at, expires_at, progress, result_error, NULL AS result';
+
+/** Refuses a table an earlier mcp-async made with another layout, rather than failing at the first query. */
+function checkLayout(db: Database.Database, table: string): void {
+  const columns = new Set((db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name));
+  const missing = ['started_at', 'result_error'].filter((name) => !columns.has(name));
+  if (missing.length > 0 || columns.has('created_at')) {
+    throw new Error(
+      `SqliteStore: table "${table}" has the layout of an earlier mcp-async 0.x (${missing.length > 0 ? `no ${missing.join(', ')}` : 'a created_at column'}); ` +
+        'drop it (its records are from before the upgrade) or give another `table`',
+    );
+  }
+}
+
 function prepare(db: Database.Database, table: string) {
   const deleteOne = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
   return {
@@ -222,31 +236,31 @@ function prepare(db: Database.Database, table: string) {
       `UPDATE ${table} SET status = 'failed', error = ?, finished_at = ?, expires_at = ? WHERE status = 'running'`,
     ),
     insert: db.prepare(
-      `INSERT INTO ${table} (id, owner, type, status, created_at, started_at, progress)
-       VALUES (@id, @owner, @type, @status, @created_at, @started_at, @progress)`,
+      `INSERT INTO ${table} (id, owner, type, status, started_at, progress)
+       VALUES (@id, @owner, @type, @status, @started_at, @progress)`,
     ),
     get: db.prepare(
       `SELECT * FROM ${table} WHERE id = ? AND owner IS ? AND (expires_at IS NULL OR expires_at > ?)`,
     ),
     getAny: db.prepare(`SELECT * FROM ${table} WHERE id = ? AND owner IS ?`),
     getWritten: db.prepare(
-      `SELECT id, owner, type, status, created_at, started_at, finished_at, expires_at, progress,
-         NULL AS result, NULL AS error
-       FROM ${table} WHERE id = ? AND owner IS ?`,
+      `SELECT ${WITHOUT_RESULT}, NULL AS error FROM ${table} WHERE id = ? AND owner IS ?`,
     ),
     progress: db.prepare(
       `UPDATE ${table} SET progress = ? WHERE id = ? AND owner IS ? AND status = 'running'`,
     ),
     finish: db.prepare(
       `UPDATE ${table} SET status = @status, finished_at = @finished_at, expires_at = @expires_at,
-         result = @result, error = @error
+         result = @result, result_error = @result_error, error = @error
        WHERE id = @id AND owner IS @owner AND status = 'running'`,
     ),
     list: db.prepare(
-      `SELECT * FROM ${table}
+      `SELECT ${WITHOUT_RESULT}, error FROM ${table}
        WHERE owner IS @owner AND (expires_at IS NULL OR expires_at > @now)
          AND (@status IS NULL OR status = @status) AND (@type IS NULL OR type = @type)
-       ORDER BY created_at LIMIT @limit`,
+         AND (@after_started IS NULL OR started_at < @after_started
+              OR (started_at = @after_started AND id < @after_id))
+       ORDER BY started_at DESC, id DESC LIMIT @limit`,
     ),
     expired: db.prepare(
       `SELECT * FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
@@ -266,11 +280,11 @@ function recordOf(row: Row): OperationRecord {
     type: row.type,
     owner: row.owner ?? undefined,
     status: row.status,
-    createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at ?? undefined,
     expiresAt: row.expires_at ?? undefined,
     result: row.status === 'completed' ? deserializeResult(row.result) : undefined,
+    resultError: row.result_error ?? undefined,
     error: row.error === null ? undefined : deserializeError(row.error),
     progress: row.progress === null ? undefined : (JSON.parse(row.progress) as Progress),
   };

@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Progress } from '../types.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { ShardedMap } from './sharded-map.js';
-import type { OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from './store.js';
+import type { ListPosition, OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from './store.js';
 
 /** How long one slice of a sweep may hold the event loop before it yields. */
 const SWEEP_SLICE_MS = 0.25;
@@ -64,6 +64,7 @@ export class MemoryStore implements OperationStore {
       ...record,
       status: update.status,
       result: update.result,
+      resultError: update.resultError,
       error: update.error,
       finishedAt: update.finishedAt,
       expiresAt: update.expiresAt,
@@ -74,22 +75,23 @@ export class MemoryStore implements OperationStore {
   }
 
   /**
-   * The owner's matching records, oldest (`createdAt`) first. Reads every record of that owner:
-   * cheap for the few thousand a client has at a time, a scan for an owner holding far more.
+   * The owner's matching records, newest first. Reads every record of that owner: cheap for the
+   * few thousand a client has at a time, a scan for an owner holding far more.
    */
   list(filter: RecordFilter): OperationRecord[] {
     const records = this.#byOwner.get(filter.owner);
     if (records === undefined || filter.limit === 0) return [];
     const now = Date.now();
+    const after = filter.after;
     const out: OperationRecord[] = [];
     for (const record of records.values()) {
       if (isExpired(record, now)) continue;
       if (filter.status !== undefined && record.status !== filter.status) continue;
       if (filter.type !== undefined && record.type !== filter.type) continue;
+      if (after !== undefined && compareListed(record, after) >= 0) continue; // not older than the last page
       out.push(record);
     }
-    // Stable: records created in the same millisecond keep the order they were registered in.
-    out.sort((a, b) => a.createdAt - b.createdAt);
+    out.sort((a, b) => compareListed(b, a));
     if (out.length > filter.limit) out.length = filter.limit;
     return out;
   }
@@ -131,6 +133,12 @@ export class MemoryStore implements OperationStore {
     if (records.size === 0) this.#byOwner.delete(record.owner);
     return true;
   }
+}
+
+/** Where `a` stands against `b` in time: started later, or at the same time with a larger id, is after. */
+function compareListed(a: ListPosition, b: ListPosition): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt - b.startedAt;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function isExpired(record: OperationRecord, now: number): boolean {

@@ -73,6 +73,8 @@ export interface SerializedUpdate {
   readonly result: string | null;
   /** The error's JSON, `null` for none. */
   readonly error: string | null;
+  /** The error a completed result reports of its own, or `null`. */
+  readonly resultError: string | null;
   /** Set when the result was refused: the error the operation fails with instead. */
   readonly refusal: ResultNotStorableError | undefined;
 }
@@ -84,13 +86,15 @@ export interface SerializedUpdate {
 export function serializeUpdate(update: TerminalUpdate, maxResultBytes: number): SerializedUpdate {
   if (update.status !== 'completed') {
     const error = update.error === undefined ? null : serializeError(update.error);
-    return { status: update.status, result: null, error, refusal: undefined };
+    return { status: update.status, result: null, error, resultError: null, refusal: undefined };
   }
   const stored = serializeResult(update.result, maxResultBytes);
   if ('error' in stored) {
-    return { status: 'failed', result: null, error: serializeError(stored.error), refusal: stored.error };
+    const error = serializeError(stored.error);
+    return { status: 'failed', result: null, error, resultError: null, refusal: stored.error };
   }
-  return { status: 'completed', result: stored.json, error: null, refusal: undefined };
+  const resultError = update.resultError ?? null;
+  return { status: 'completed', result: stored.json, error: null, resultError, refusal: undefined };
 }
 
 /**
@@ -113,7 +117,7 @@ interface ErrorJson {
   message: string;
   code?: string;
   reason?: string;
-  maxLifetime?: number;
+  maxLifetimeMs?: number;
 }
 
 /** An error as JSON: its name, message, `code`, and what the library's own errors carry. */
@@ -124,7 +128,7 @@ export function serializeError(error: Error): string {
   if (error instanceof OperationCancelledError && error.reason !== undefined) out.reason = error.reason;
   if (error instanceof ResultNotStorableError) out.reason = error.reason;
   if (error instanceof ReplicaLostError) out.reason = error.replica;
-  if (error instanceof OperationLifetimeError) out.maxLifetime = error.maxLifetime;
+  if (error instanceof OperationLifetimeError) out.maxLifetimeMs = error.maxLifetimeMs;
   return JSON.stringify(out);
 }
 
@@ -135,7 +139,7 @@ export function deserializeError(json: string): Error {
     case 'OPERATION_CANCELLED':
       return new OperationCancelledError(data.reason);
     case 'OPERATION_LIFETIME_EXCEEDED':
-      return new OperationLifetimeError(data.maxLifetime ?? 0);
+      return new OperationLifetimeError(data.maxLifetimeMs ?? 0);
     case 'EXECUTOR_STOPPED':
       return new ExecutorStoppedError();
     case 'OPERATION_INTERRUPTED':

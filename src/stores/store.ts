@@ -3,10 +3,10 @@
  *
  * @module
  */
+import type { Awaitable } from '../awaitable.js';
 import type { OperationStatus, Progress, TerminalStatus } from '../types.js';
 
-/** A value or a promise of it: stores may answer synchronously (memory) or asynchronously (remote). */
-export type Awaitable<T> = T | PromiseLike<T>;
+export type { Awaitable } from '../awaitable.js';
 
 /**
  * One operation as a store keeps it. The executor creates records and never mutates one it has
@@ -22,9 +22,7 @@ export interface OperationRecord {
   readonly owner: string | undefined;
   /** Where the operation stands; terminal statuses are final. */
   readonly status: OperationStatus;
-  /** Epoch milliseconds. */
-  readonly createdAt: number;
-  /** Epoch milliseconds. */
+  /** When the work started, epoch milliseconds: the order `list()` goes by (newest first). */
   readonly startedAt: number;
   /** Epoch milliseconds; set with the terminal status. */
   readonly finishedAt: number | undefined;
@@ -32,6 +30,11 @@ export interface OperationRecord {
   readonly expiresAt: number | undefined;
   /** The work's return value, for `completed`. */
   readonly result: unknown;
+  /**
+   * For `completed`: the error the result reports of its own, as a message (see
+   * `ExecuteOptions.resultError`); `undefined` when it reports none.
+   */
+  readonly resultError: string | undefined;
   /** Why, for `failed` and `cancelled`. */
   readonly error: Error | undefined;
   /** The latest progress reported. */
@@ -44,6 +47,8 @@ export interface TerminalUpdate {
   readonly status: TerminalStatus;
   /** For `completed`. */
   readonly result?: unknown;
+  /** For `completed`: the error the result reports of its own, if any. */
+  readonly resultError?: string | undefined;
   /** For `failed` and `cancelled`. */
   readonly error?: Error | undefined;
   /** Epoch milliseconds. */
@@ -60,6 +65,14 @@ export interface StoreChange {
   readonly status: OperationStatus;
 }
 
+/** A place in the listing order: a record's start time and id. */
+export interface ListPosition {
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  /** The operation id. */
+  readonly id: string;
+}
+
 /** Which records {@link OperationStore.list} returns. */
 export interface RecordFilter {
   /** Only this owner's records (exact match; `undefined` selects the unowned ones). */
@@ -68,6 +81,11 @@ export interface RecordFilter {
   readonly status?: OperationStatus | undefined;
   /** Only records of this type. */
   readonly type?: string | undefined;
+  /**
+   * Only records after this position in the listing order (the last record of the previous
+   * page): started before `startedAt`, or at the same time with a smaller `id`.
+   */
+  readonly after?: ListPosition | undefined;
   /** At most this many records. */
   readonly limit: number;
 }
@@ -121,7 +139,11 @@ export interface OperationStore {
     update: TerminalUpdate,
   ): Awaitable<OperationRecord | undefined>;
 
-  /** The owner's records that match `filter`, oldest first, expired ones left out. */
+  /**
+   * The owner's records that match `filter`, newest first: by `startedAt` descending, then by `id`
+   * descending (so that a page can resume after any record), expired ones left out. The records
+   * need not carry `result` (listings show no results); everything else must be there.
+   */
   list(filter: RecordFilter): Awaitable<OperationRecord[]>;
 
   /**

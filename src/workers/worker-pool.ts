@@ -2,7 +2,10 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { OperationContext, OperationFunction } from '../index.js';
-import { checkCount, checkOptionsObject, describeValue } from '../validate.js';
+import { checkCount, checkOptions, describeValue } from '../validate.js';
+
+const OPTION_KEYS = new Set(['maxThreads', 'minThreads', 'idleTimeoutMs']);
+const TASK_KEYS = new Set(['module', 'exportName']);
 
 /**
  * What a worker module's export receives besides its input: `progress(current, total?, message?)`
@@ -26,10 +29,10 @@ export interface WorkerPoolOptions {
    */
   minThreads?: number | undefined;
   /**
-   * Milliseconds an idle thread above `minThreads` lives.
+   * How long an idle thread above `minThreads` lives.
    * @defaultValue 10_000
    */
-  idleTimeout?: number | undefined;
+  idleTimeoutMs?: number | undefined;
 }
 
 /** Where the work of an operation is, in a worker: a module and one of its exports. */
@@ -55,12 +58,12 @@ export class WorkerPool {
 
   /** @param options - see {@link WorkerPoolOptions} */
   constructor(options?: WorkerPoolOptions) {
-    const o = checkOptionsObject('options', options);
+    const o = checkOptions('the options of new WorkerPool()', options, OPTION_KEYS);
     const settings: Record<string, number> = { idleTimeout: 10_000, minThreads: 0 };
     for (const name of ['maxThreads', 'minThreads'] as const) {
       if (o[name] !== undefined) settings[name] = checkCount(name, o[name], name === 'maxThreads' ? 1 : 0);
     }
-    if (o.idleTimeout !== undefined) settings.idleTimeout = checkCount('idleTimeout', o.idleTimeout, 0);
+    if (o.idleTimeoutMs !== undefined) settings.idleTimeout = checkCount('idleTimeoutMs', o.idleTimeoutMs, 0);
     this.#piscina = new Piscina({
       filename: new URL('./worker-entry.mjs', import.meta.url).href,
       ...settings,
@@ -122,7 +125,7 @@ export class WorkerPool {
 }
 
 function moduleUrlOf(task: WorkerTask): string {
-  checkOptionsObject('task', task);
+  checkOptions('`task` (a WorkerTask)', task, TASK_KEYS);
   const module = task.module;
   if (module instanceof URL) return module.href;
   if (typeof module === 'string' && module.startsWith('file:')) return module;

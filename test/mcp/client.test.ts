@@ -56,8 +56,8 @@ describe.each(CASES)('callToolWithContinuation over $kind, by $mode', ({ kind, m
       { name: 'two_stage', arguments: { gate1, gate2 } },
       {
         ...options,
-        waitSeconds: 0.5,
-        onprogress: ({ message }) => {
+        waitMs: 500,
+        onProgress: ({ message }) => {
           messages.push(message ?? '');
           if (message === 'stage 2' && messages.filter((m) => m === 'stage 2').length === 1)
             opening.push(call(client, 'open_gate', { gate: gate2 }));
@@ -82,7 +82,7 @@ describe.each(CASES)('callToolWithContinuation over $kind, by $mode', ({ kind, m
     const following = callToolWithContinuation(
       client,
       { name: 'gated', arguments: { gate } },
-      { ...options, signal: controller.signal, onprogress: () => controller.abort(reason) },
+      { ...options, signal: controller.signal, onProgress: () => controller.abort(reason) },
     );
     await expect(following).rejects.toBe(reason);
     const log = JSON.parse(textOf(await call(client, 'abort_log'))) as { gate: string; reason: string }[];
@@ -103,21 +103,21 @@ describe.each(CASES)('callToolWithContinuation over $kind, by $mode', ({ kind, m
     const following = callToolWithContinuation(
       client,
       { name: 'gated', arguments: { gate } },
-      { ...options, signal: controller.signal, waitSeconds: 60 },
+      { ...options, signal: controller.signal, waitMs: 60_000 },
     );
     await expect(following).rejects.toBe(reason);
     const log = JSON.parse(textOf(await call(client, 'abort_log'))) as { gate: string; reason: string }[];
     expect(log).toContainEqual({ gate, reason: OperationCancelledError.name });
   });
 
-  it('past maxWait it rejects naming the operation, which goes on on the server', async () => {
+  it('past timeoutMs it rejects naming the operation, which goes on on the server', async () => {
     server = await startTestServer(kind);
     const client = await server.connect();
     const gate = newGate();
     const error = await callToolWithContinuation(
       client,
       { name: 'gated', arguments: { gate } },
-      { ...options, maxWait: 300 },
+      { ...options, timeoutMs: 300 },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContinuationTimeoutError);
     const id = (error as ContinuationTimeoutError).operationId;

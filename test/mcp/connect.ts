@@ -20,10 +20,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** `maxWait` and `toolsOptions` apply to the in-process (HTTP) servers. */
+/** `maxWaitMs` and `toolsOptions` apply to the in-process (HTTP) servers. */
 export async function startTestServer(
   kind: TransportKind,
-  maxWait = 5000,
+  maxWaitMs = 5000,
   toolsOptions?: AsyncToolsOptions,
 ): Promise<TestServer> {
   const clients: Client[] = [];
@@ -50,11 +50,11 @@ export async function startTestServer(
       },
     };
   }
-  const executor = new Executor({ maxWait });
+  const executor = new Executor({ maxWaitMs });
   const pool = new WorkerPool({ maxThreads: 1 });
   const http = await serveHttp({
     // Clients that poll tasks (the SDK's callToolStream) need not wait a second between polls.
-    createServer: () => createTestServer(executor, { tasks: { pollInterval: 50 }, ...toolsOptions }, pool),
+    createServer: () => createTestServer(executor, { tasks: { pollIntervalMs: 50 }, ...toolsOptions }, pool),
     stateless: kind === 'http-stateless',
     authenticate: bearerNameAuthenticator,
   });

@@ -50,7 +50,7 @@ async function startDemo(kind: 'stdio' | 'http-stateful'): Promise<DemoServer> {
       },
     };
   }
-  const executor = new Executor({ defaultTimeout: 100 });
+  const executor = new Executor({ defaultWaitMs: 100 });
   const http = await serveHttp({ createServer: () => createDemoServer(executor) });
   const stop = async () => {
     await executor.stop();
@@ -88,8 +88,8 @@ describe.each(CASES)('the demo server over $kind, followed by $mode', ({ kind, t
     const done = deferred();
     const result = await callToolWithContinuation(client, render, {
       tasks,
-      waitSeconds: 1,
-      onprogress: (p) => {
+      waitMs: 1000,
+      onProgress: (p) => {
         progress.push(p.progress);
         if (p.progress === p.total) done.resolve();
       },

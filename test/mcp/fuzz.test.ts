@@ -51,7 +51,7 @@ describe('fuzzed tool input over the real client', () => {
   let knownId: string;
   let gate: string;
   beforeAll(async () => {
-    // A 20 ms maxWait: valid continue calls on the running operation answer "running" quickly.
+    // A 20 ms maxWaitMs: valid continue calls on the running operation answer "running" quickly.
     server = await startTestServer('http-stateful', 20);
     client = await server.connect();
     gate = newGate();

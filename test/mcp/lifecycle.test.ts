@@ -95,6 +95,7 @@ describe.each(TRANSPORTS)('over %s, with the real SDK client', (kind) => {
     const id = stateOf(await call(client, 'gated', { gate }))!.operation_id;
     const cancelled = await call(client, 'cancel_operation', { operation_id: id });
     expect(cancelled.isError).toBeFalsy();
+    expect(cancelled.structuredContent).toMatchObject({ cancelled: true });
     expect(cancelled.structuredContent).toMatchObject({ operation_id: id, status: 'cancelled' });
     const log = JSON.parse(textOf(await call(client, 'abort_log'))) as { gate: string; reason: string }[];
     expect(log).toContainEqual({ gate, reason: 'OperationCancelledError' });
@@ -102,7 +103,8 @@ describe.each(TRANSPORTS)('over %s, with the real SDK client', (kind) => {
     expect(after.isError).toBe(true);
     expect(textOf(after)).toContain('was cancelled (cancel_operation was called)');
     const again = await call(client, 'cancel_operation', { operation_id: id });
-    expect(textOf(again)).toContain('is cancelled');
+    expect(textOf(again)).toContain('was already cancelled; nothing changed');
+    expect(again.structuredContent).toMatchObject({ status: 'cancelled', cancelled: false });
   });
 
   it('progress notifications reach the client while its request is live', async () => {

@@ -77,22 +77,20 @@ describe('registerAsyncTools options', () => {
     expect(() => registerAsyncTools(mcp(), executor, { owner: 'alice' as never })).toThrow(
       /`owner` to be a function, got `"alice"`/,
     );
-    expect(() => registerAsyncTools(mcp(), executor, { defaultWaitSeconds: -1 })).toThrow(
-      /`defaultWaitSeconds`/,
-    );
+    expect(() => registerAsyncTools(mcp(), executor, { defaultWaitMs: -1 })).toThrow(/`defaultWaitMs`/);
     expect(() => registerAsyncTools(mcp(), executor, { maxResultBytes: 0 })).toThrow(
       /`maxResultBytes` to be a whole number from 1 up \(or Infinity\), got `0`/,
     );
-    expect(() => registerAsyncTools(mcp(), executor, { tasks: { pollInterval: -5 } })).toThrow(
-      /`tasks.pollInterval`/,
+    expect(() => registerAsyncTools(mcp(), executor, { tasks: { pollIntervalMs: -5 } })).toThrow(
+      /`tasks.pollIntervalMs`/,
     );
     const withLogging = () => new McpServer({ name: 'x', version: '0' }, { capabilities: { logging: {} } });
     expect(() =>
       registerAsyncTools(withLogging(), executor, { logging: { level: 'loud' as never } }),
     ).toThrow(/`logging.level` to be one of debug, info, warn, error, got `"loud"`/);
     const tools = registerAsyncTools(mcp(), executor);
-    expect(() => tools.registerTool('t', { timeout: Number.NaN }, async () => ({ content: [] }))).toThrow(
-      /`timeout`/,
+    expect(() => tools.registerTool('t', { waitMs: Number.NaN }, async () => ({ content: [] }))).toThrow(
+      /`waitMs`/,
     );
     expect(() => tools.registerTool('u', {}, 'not a function' as never)).toThrow(
       /`handler` to be a function/,

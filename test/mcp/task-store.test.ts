@@ -12,13 +12,13 @@ afterEach(async () => {
 
 describe('ExecutorTaskStore', () => {
   it("answers a session's operations as tasks, and nothing of another session's", async () => {
-    executor = new Executor({ retentionPeriod: 60_000 });
-    const store = new ExecutorTaskStore(executor, { pollInterval: 250 });
+    executor = new Executor({ retentionMs: 60_000 });
+    const store = new ExecutorTaskStore(executor, { pollIntervalMs: 250 });
     const work = deferred<{ content: { type: 'text'; text: string }[] }>();
     const id = expectStatus(
-      await executor.execute(() => work.promise, { timeout: 0, owner: 'session:s1', type: 'render' }),
+      await executor.execute(() => work.promise, { waitMs: 0, owner: 'session:s1', type: 'render' }),
       'running',
-    ).operationId;
+    ).id;
     expect(await store.getTask(id, 's1')).toMatchObject({
       taskId: id,
       status: 'working',
@@ -48,10 +48,10 @@ describe('ExecutorTaskStore', () => {
           signal.addEventListener('abort', () => aborted.resolve(signal.reason));
           return new Promise(() => undefined);
         },
-        { timeout: 0, owner: 'session:s1' },
+        { waitMs: 0, owner: 'session:s1' },
       ),
       'running',
-    ).operationId;
+    ).id;
     await expect(store.updateTaskStatus(id, 'completed', undefined, 's1')).rejects.toThrow(
       'only moves a task to "cancelled" (asked for "completed")',
     );

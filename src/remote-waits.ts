@@ -1,0 +1,131 @@
+// continue() on operations this process does not run: their records are in the store, and their
+// work may run in another process sharing it (another replica). The store's change feed ends a
+// wait when the record becomes terminal; without a feed a wait lasts its whole time, and the record
+// is read again.
+
+import type { Admission } from './admission.js';
+import { OperationNotFoundError, TooManyWaitersError } from './errors.js';
+import type { DurationStats } from './estimates.js';
+import type { ResolvedExecutorOptions } from './options.js';
+import { resultOf } from './results.js';
+import type { OperationRecord } from './stores/store.js';
+import type { OperationResult } from './types.js';
+import { Waiter } from './waiter.js';
+
+/** One wait on an operation that runs elsewhere. */
+export interface RemoteWait {
+  /** Waits up to `ms` (or until `signal` aborts), at once if a change came since it was made. */
+  wait(ms: number, signal: AbortSignal | undefined): Promise<void>;
+  /** Drops it unused. */
+  cancel(): void;
+}
+
+/** The waits on operations that run elsewhere, by operation id. */
+export class RemoteWaits {
+  readonly #options: ResolvedExecutorOptions;
+  readonly #admission: Admission;
+  readonly #durations: DurationStats;
+  readonly #read: (id: string, owner: string | undefined) => Promise<OperationRecord | undefined>;
+  readonly #byId = new Map<string, Set<Waiter>>();
+
+  /** @param read - the store's record of an id, for an owner (a failure rejects as a StoreError) */
+  constructor(
+    options: ResolvedExecutorOptions,
+    admission: Admission,
+    durations: DurationStats,
+    read: (id: string, owner: string | undefined) => Promise<OperationRecord | undefined>,
+  ) {
+    this.#options = options;
+    this.#admission = admission;
+    this.#durations = durations;
+    this.#read = read;
+  }
+
+  /**
+   * continue() on an operation this process does not run: its record is in the store, maybe
+   * running in another process sharing it. The wait listens before the read: a change landing
+   * between the two would otherwise be missed, and the wait sit out its whole time.
+   */
+  async continue<T>(
+    id: string,
+    owner: string | undefined,
+    waitMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<OperationResult<T>> {
+    if (waitMs > 0) this.#admission.checkWaiter(id, 0); // the per-operation count once the owner is known
+    const wait = waitMs === 0 ? undefined : this.#listen(id);
+    let record: OperationRecord | undefined;
+    try {
+      record = await this.#read(id, owner);
+      if (record === undefined) throw new OperationNotFoundError(id);
+      const max = this.#options.maxWaitersPerOperation;
+      if (wait !== undefined && record.status === 'running' && this.#countOn(id) > max) {
+        throw new TooManyWaitersError(max, id);
+      }
+    } catch (error) {
+      wait?.cancel();
+      throw error;
+    }
+    const expectedMs = this.#durations.expectedMs(record.type);
+    if (record.status !== 'running' || wait === undefined) {
+      wait?.cancel();
+      return resultOf(record, id, Date.now(), { expectedMs });
+    }
+    await wait.wait(waitMs, signal);
+    return resultOf((await this.#read(id, owner)) ?? record, id, Date.now(), { expectedMs });
+  }
+
+  /**
+   * A wait on `id` that hears of changes from now on: made before the caller reads the record, so
+   * that a change landing between the read and the wait is not missed. Counts as a wait at once.
+   */
+  #listen(id: string): RemoteWait {
+    let waiters = this.#byId.get(id);
+    if (waiters === undefined) {
+      waiters = new Set();
+      this.#byId.set(id, waiters);
+    }
+    const own = waiters;
+    let ended!: () => void;
+    const done = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    this.#admission.waitStarted();
+    const waiter = new Waiter(
+      () => {
+        this.#admission.waitEnded();
+        own.delete(waiter);
+        if (own.size === 0 && this.#byId.get(id) === own) this.#byId.delete(id);
+        ended();
+      },
+      () => undefined,
+    );
+    own.add(waiter);
+    return {
+      wait(ms, signal) {
+        if (!waiter.ended) {
+          if (signal !== undefined) waiter.listen(signal);
+          waiter.startTimer(ms);
+        }
+        return done;
+      },
+      cancel: () => waiter.end('aborted'),
+    };
+  }
+
+  /** How many waits are on `id`. */
+  #countOn(id: string): number {
+    return this.#byId.get(id)?.size ?? 0;
+  }
+
+  /** The record of `id` became terminal: its waits end. */
+  changed(id: string): void {
+    const waiters = this.#byId.get(id);
+    if (waiters !== undefined) for (const waiter of [...waiters]) waiter.end('settled');
+  }
+
+  /** Ends every wait (the executor stops). */
+  endAll(): void {
+    for (const waiters of [...this.#byId.values()]) for (const waiter of [...waiters]) waiter.end('aborted');
+  }
+}
