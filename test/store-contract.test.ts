@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '@redis/client';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore, OperationCancelledError } from '../src/index.js';
@@ -26,22 +27,90 @@ afterAll(async () => {
 });
 
 type Store = OperationStore & { close?(): unknown };
+
+/** A store under test, with what only its own kind can tell. */
+interface StoreUnderTest {
+  readonly store: Store;
+  /** What is left of operation `id` wherever the store keeps things (keys, rows, index entries). */
+  leftovers(id: string): Promise<string[]>;
+  /** Runs whatever periodic duty the store has besides sweep() (RedisStore: a replica's heartbeat). */
+  heartbeat(): Promise<void>;
+}
+
 /** name, factory, and whether sweep() hands expired records over (Redis expires them itself). */
-const stores: [string, () => Promise<Store>, boolean][] = [
-  ['MemoryStore', async () => new MemoryStore(), true],
-  ['SqliteStore', async () => new SqliteStore({ path: join(dir, `contract-${++files}.db`) }), true],
+const stores: [string, () => Promise<StoreUnderTest>, boolean][] = [
+  [
+    'MemoryStore',
+    async () => {
+      const store = new MemoryStore();
+      return {
+        store,
+        // What a memory store holds is what it counts and answers.
+        leftovers: async (id) => (store.size > 0 || store.get(id, 'o') !== undefined ? [`record ${id}`] : []),
+        heartbeat: async () => undefined,
+      };
+    },
+    true,
+  ],
+  [
+    'SqliteStore',
+    async () => {
+      const path = join(dir, `contract-${++files}.db`);
+      const store = new SqliteStore({ path });
+      return {
+        store,
+        leftovers: async (id) => {
+          const db = new Database(path, { readonly: true });
+          const rows = db.prepare('SELECT id FROM mcp_async_operations WHERE id = ?').all(id) as {
+            id: string;
+          }[];
+          db.close();
+          return rows.map((row) => `row ${row.id}`);
+        },
+        heartbeat: async () => undefined,
+      };
+    },
+    true,
+  ],
   [
     'RedisStore',
     async () => {
       const prefix = uniquePrefix();
       prefixes.push(prefix);
-      return RedisStore.connect({ url: redis.url, prefix });
+      const store = await RedisStore.connect({ url: redis.url, prefix });
+      return {
+        store,
+        leftovers: (id) => redisLeftovers(prefix, id),
+        // A replica's heartbeat: connect() beats once before it answers.
+        heartbeat: async () => (await RedisStore.connect({ url: redis.url, prefix })).close(),
+      };
     },
     false,
   ],
 ];
 
-describe.each(stores)('%s', (_name, create, handsOverExpired) => {
+/** Every key under `prefix` that names `id`, or holds it (a hash, a sorted set or set member). */
+async function redisLeftovers(prefix: string, id: string): Promise<string[]> {
+  const client = createClient({ url: redis.url });
+  client.on('error', () => undefined);
+  await client.connect();
+  const found: string[] = [];
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+    for (const key of keys) {
+      if (key.includes(id)) found.push(key);
+      const kind = await client.type(key);
+      const members =
+        kind === 'zset' ? await client.zRange(key, 0, -1) : kind === 'set' ? await client.sMembers(key) : [];
+      for (const member of members) if (member.split(' ')[0] === id) found.push(`${key} ∋ ${member}`);
+    }
+  }
+  await client.quit();
+  return found;
+}
+
+describe.each(stores)('%s', (_name, make, handsOverExpired) => {
+  const create = async () => (await make()).store;
+
   it('answers a record only to its own owner (the unowned one included)', async () => {
     const store = await create();
     await store.insert(runningRecord('a', 'alice'));
@@ -193,6 +262,22 @@ describe.each(stores)('%s', (_name, create, handsOverExpired) => {
       resultError: 'the tool reported: no luck',
     });
     expect((await store.get('r', 'o'))?.resultError).toBe('the tool reported: no luck');
+    await store.close?.();
+  });
+
+  it('leaves nothing of an expired operation behind, whatever ran before the sweep (an owner index included)', async () => {
+    const { store, leftovers, heartbeat } = await make();
+    const now = Date.now();
+    await store.insert(runningRecord('gone', 'o', now - 20));
+    await store.finish('gone', 'o', {
+      status: 'completed',
+      result: 1,
+      finishedAt: now - 10,
+      expiresAt: now - 1,
+    });
+    await heartbeat();
+    await store.sweep(Date.now());
+    expect(await leftovers('gone')).toEqual([]);
     await store.close?.();
   });
 
