@@ -20,9 +20,9 @@ export class Admission {
     this.#store = store;
   }
 
-  /** Whether `maxOperations` is reached: the store's records and the running work not stored yet. */
+  /** Whether `maxOperations` is reached: the store's records and the running work not published yet. */
   get full(): boolean {
-    return this.#running.unstored + this.#store.size >= this.#options.maxOperations;
+    return this.#running.unpublished + this.#store.size >= this.#options.maxOperations;
   }
 
   /** Refuses one more running operation of `owner` past `maxRunningPerOwner`. */

@@ -30,7 +30,7 @@ export class Context implements OperationContext {
 
   get operationId(): string {
     this.#host.publish(this.#op);
-    // An operation that ended before its id was asked for is not stored, but still named.
+    // An operation that ended before its id was asked for is not published, but still named.
     return this.#op.id!;
   }
 

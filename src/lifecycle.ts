@@ -101,8 +101,8 @@ export class Lifecycle implements ContextHost {
   /** Makes the operation findable by id: its record in the store, its lifetime armed. */
   publish(op: LocalOperation): void {
     op.id ??= newOperationId();
-    if (op.stored || op.status !== 'running') return;
-    this.#running.markStored(op);
+    if (op.published || op.status !== 'running') return;
+    this.#running.markPublished(op);
     this.#byId.set(op.id, op);
     const record = op.runningRecord();
     const inserted = this.#io.background('insert', op.id, () => this.#store.insert(record));
@@ -143,15 +143,15 @@ export class Lifecycle implements ContextHost {
     by: EndedBy = 'work',
   ): PromiseLike<void> | undefined {
     const now = Date.now();
-    const stored = typeof by === 'object' ? by : undefined;
-    if (!op.end(status, value, stored?.finishedAt ?? now)) return undefined;
+    const decided = typeof by === 'object' ? by : undefined;
+    if (!op.end(status, value, decided?.finishedAt ?? now)) return undefined;
     this.#running.remove(op);
     if (by === 'work') {
       if (status === 'completed') this.#durations.record(op.type, now - op.startedAt);
     } else
-      op.abort(stored === undefined ? (value as Error) : (stored.error ?? new OperationCancelledError()));
-    if (!op.stored || stored !== undefined) {
-      this.#finalize(op, stored);
+      op.abort(decided === undefined ? (value as Error) : (decided.error ?? new OperationCancelledError()));
+    if (!op.published || decided !== undefined) {
+      this.#finalize(op, decided);
       return undefined;
     }
     const update = op.terminalUpdate(this.#options.retentionMs);
@@ -185,7 +185,7 @@ export class Lifecycle implements ContextHost {
     const note = checkOptionalString('message', message);
     if (op.status !== 'running') return;
     const progress = op.advance(values[0], values[1], note, Date.now());
-    if (op.stored)
+    if (op.published)
       this.#io.write(op, 'setProgress', () => this.#store.setProgress(op.id!, op.owner, progress));
     if (op.onProgress !== undefined) {
       try {
@@ -199,7 +199,7 @@ export class Lifecycle implements ContextHost {
 
   /** The operation's result as it stands (no id for one that was never published). */
   resultOf<T>(op: LocalOperation): OperationResult<T> {
-    if (op.status !== 'running') return resultOf<T>(op, op.stored ? op.id : undefined, 0);
+    if (op.status !== 'running') return resultOf<T>(op, op.published ? op.id : undefined, 0);
     const context = {
       expectedMs: this.#durations.expectedMs(op.type),
       backgroundReason: op.backgroundReason,
@@ -210,7 +210,7 @@ export class Lifecycle implements ContextHost {
   /** The store refused the record: nobody can find the operation by id, so it ends here. */
   #insertFailed(op: LocalOperation, error: StoreError): void {
     this.#byId.delete(op.id!);
-    this.#running.markUnstored(op);
+    this.#running.markUnpublished(op);
     this.end(op, 'failed', error, 'executor');
   }
 
@@ -222,7 +222,7 @@ export class Lifecycle implements ContextHost {
   #finalize(op: LocalOperation, record: OperationRecord | StoreError | undefined): void {
     const adopted = record !== undefined && !(record instanceof StoreError) && op.adopt(record);
     if (adopted && op.status !== 'completed') op.abort(op.error ?? new OperationCancelledError());
-    if (op.stored) this.#byId.delete(op.id!);
+    if (op.published) this.#byId.delete(op.id!);
     op.wakeWaiters();
     if (op.status === 'completed') {
       this.#events.emit('completed', () => ({ operation: this.#snapshot(op), result: op.result }));

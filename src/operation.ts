@@ -3,10 +3,10 @@
 //
 // The words used for where an operation stands, here and in the executor:
 // - running: its status is `running` (not yet ended);
-// - stored: it has been handed an id and has a record in the store, so continue() can find it;
-//   work that finishes inside execute()'s wait is never stored;
+// - published: it has been handed an id and has a record in the store, so continue() can find it;
+//   work that finishes inside execute()'s wait is never published;
 // - ended: it reached a terminal status in this process (first end wins);
-// - final: its end is in the store too (or it was never stored), its waiters woken, its event
+// - final: its end is in the store too (or it was never published), its waiters woken, its event
 //   emitted; the executor then lets go of it and the store alone answers for it.
 //
 // It is built for the fast path, where work finishes inside execute()'s wait: the id, the
@@ -39,8 +39,8 @@ export class LocalOperation implements OperationState {
   resultError: string | undefined = undefined;
   error: Error | undefined = undefined;
   progress: Progress | undefined = undefined;
-  /** True once it has a record in the store (and so can be found by id). */
-  stored = false;
+  /** True once it has an id and a record in the store (and so can be found by id). */
+  published = false;
   /** The store's insert of its record, while it is pending; later writes chain after it. */
   insertion: PromiseLike<void> | undefined = undefined;
   /** Why `background: 'auto'` sent it to the background at once, if it did. */

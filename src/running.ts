@@ -1,5 +1,5 @@
 // The operations whose work runs in this process and has not ended: what stop() cancels, what a
-// drain waits for, and what the admission limits count (per owner, and those not stored yet).
+// drain waits for, and what the admission limits count (per owner, and those not published yet).
 
 import type { LocalOperation } from './operation.js';
 
@@ -8,7 +8,7 @@ export class RunningOperations {
   #head: LocalOperation | undefined = undefined;
   #size = 0;
   /** Running operations without a record in the store: they count against `maxOperations` too. */
-  #unstored = 0;
+  #unpublished = 0;
   readonly #byOwner = new Map<string, number>();
   #whenEmpty: { promise: Promise<void>; resolve: () => void } | undefined = undefined;
 
@@ -18,8 +18,8 @@ export class RunningOperations {
   }
 
   /** How many have no record in the store yet. */
-  get unstored(): number {
-    return this.#unstored;
+  get unpublished(): number {
+    return this.#unpublished;
   }
 
   /** One of them, or `undefined` when none is left (stop() ends them one by one). */
@@ -32,26 +32,26 @@ export class RunningOperations {
     return this.#byOwner.get(owner) ?? 0;
   }
 
-  /** A new operation, not stored yet. */
+  /** A new operation, not published yet. */
   add(op: LocalOperation): void {
     op.nextRunning = this.#head;
     if (this.#head !== undefined) this.#head.previousRunning = op;
     this.#head = op;
     this.#size++;
-    this.#unstored++;
+    this.#unpublished++;
     if (op.owner !== undefined) this.#byOwner.set(op.owner, this.countOf(op.owner) + 1);
   }
 
   /** `op` has a record in the store now. */
-  markStored(op: LocalOperation): void {
-    op.stored = true;
-    this.#unstored--;
+  markPublished(op: LocalOperation): void {
+    op.published = true;
+    this.#unpublished--;
   }
 
   /** The store refused `op`'s record. */
-  markUnstored(op: LocalOperation): void {
-    op.stored = false;
-    if (op.status === 'running') this.#unstored++;
+  markUnpublished(op: LocalOperation): void {
+    op.published = false;
+    if (op.status === 'running') this.#unpublished++;
   }
 
   /** `op` has ended. */
@@ -62,7 +62,7 @@ export class RunningOperations {
     op.previousRunning = undefined;
     op.nextRunning = undefined;
     this.#size--;
-    if (!op.stored) this.#unstored--;
+    if (!op.published) this.#unpublished--;
     if (op.owner !== undefined) {
       const count = this.countOf(op.owner) - 1;
       if (count === 0) this.#byOwner.delete(op.owner);
