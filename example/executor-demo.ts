@@ -1,4 +1,4 @@
-// `npm run demo`: the Executor alone, as a tool server would drive it. A render that takes longer
+// `npm run demo:executor`: the Executor alone, as a tool server would drive it. A render that takes longer
 // than the wait budget answers "running" with an id; continue() long-polls it to the end while it
 // reports progress; a second job is cancelled; list() shows what is retained.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,13 +41,13 @@ log(`-> ${describe(first)}`);
 if (first.status === 'running') {
   let result: OperationResult<unknown> = first;
   while (result.status === 'running') {
-    log(`continue("${first.id}", 1500 ms)`);
+    log(`continue("${first.id}", { waitMs: 1500 })`);
     result = await executor.continue(first.id, { waitMs: 1500, owner: 'demo' });
     log(`-> ${describe(result)}`);
   }
 }
 
-log('execute(render 100 frames) in background mode (timeout 0), then cancel it');
+log('execute(render 100 frames) in background mode (waitMs: 0), then cancel it');
 const second = await executor.execute((context) => render(100, context), {
   type: 'render',
   owner: 'demo',

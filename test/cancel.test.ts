@@ -26,6 +26,7 @@ describe('cancel()', () => {
       signal = s;
     });
     const snapshot = await executor.cancel(id, { reason: 'user asked' });
+    expect(snapshot.cancelled).toBe(true);
     expect(snapshot.operation.status).toBe('cancelled');
     expect(snapshot.operation.finishedAt).toBeTypeOf('number');
     expect(signal?.aborted).toBe(true);
@@ -33,6 +34,19 @@ describe('cancel()', () => {
     expect((signal!.reason as OperationCancelledError).reason).toBe('user asked');
     const result = expectStatus(await executor.continue(id, { waitMs: 0 }), 'cancelled');
     expect(result.error.message).toBe('Operation cancelled: user asked');
+  });
+
+  it('says whether this call cancelled it: a second cancel, or one after the end, changes nothing and says so', async () => {
+    executor = new Executor();
+    const id = await startInBackground(never());
+    expect((await executor.cancel(id, { reason: 'first' })).cancelled).toBe(true);
+    const again = await executor.cancel(id, { reason: 'second' });
+    expect(again.cancelled).toBe(false);
+    expect((again.operation.error as OperationCancelledError).reason).toBe('first');
+    const done = await startInBackground(Promise.resolve('done'));
+    expectStatus(await executor.continue(done, { waitMs: 1000 }), 'completed');
+    const late = await executor.cancel(done);
+    expect(late).toMatchObject({ cancelled: false, operation: { status: 'completed' } });
   });
 
   it('wakes every waiter at once (Go defect: cancel did not wake waiters)', async () => {

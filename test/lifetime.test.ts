@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Executor, OperationLifetimeError } from '../src/index.js';
+import { Executor, type OperationContext, OperationLifetimeError } from '../src/index.js';
 import { deferred, expectStatus, never } from './helpers.js';
 
 let executor: Executor;
@@ -52,6 +52,19 @@ describe('maxLifetimeMs', () => {
     work.resolve('too late');
     await vi.advanceTimersByTimeAsync(0);
     expectStatus(await executor.continue(running.id, { waitMs: 0 }), 'failed');
+  });
+
+  it('context.operationId names the operation even when the work reads it after the lifetime ended it', async () => {
+    vi.useFakeTimers();
+    executor = new Executor({ maxLifetimeMs: 100, defaultWaitMs: 1000 });
+    let context: OperationContext | undefined;
+    const pending = executor.execute((given) => {
+      context = given;
+      return never(); // ignores its signal and goes on
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(expectStatus(await pending, 'failed').id).toBeUndefined(); // never handed out
+    expect(context?.operationId).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
   it('Infinity disables the limit', async () => {

@@ -110,6 +110,10 @@ describe('RedisStore shared by replicas', () => {
       b.executor.cancel(id, { reason: 'B' }),
     ]);
     work.resolve('late');
+    // Exactly one of the two calls cancelled it, and both say which.
+    expect([first.cancelled, second.cancelled].sort()).toEqual([false, true]);
+    const winner = first.cancelled ? 'A' : 'B';
+    expect((first.operation.error as OperationCancelledError).reason).toBe(winner);
     expect(first.operation.finishedAt).toBe(second.operation.finishedAt);
     expect((first.operation.error as OperationCancelledError).reason).toBe(
       (second.operation.error as OperationCancelledError).reason,

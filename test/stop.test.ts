@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Executor, ExecutorStoppedError } from '../src/index.js';
-import { expectStatus, never, runFixture } from './helpers.js';
+import { deferred, expectStatus, flushMicrotasks, never, runFixture } from './helpers.js';
 
 describe('stop()', () => {
   it('is idempotent: every call answers the same promise, and none throws (Go defect: double Stop panicked)', async () => {
@@ -55,5 +55,96 @@ describe('stop()', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ longPoll: 'cancelled', reason: 'ExecutorStoppedError' });
+  });
+});
+
+describe('stop({ drainMs }): a graceful drain', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('refuses new work at once, lets running work finish, and keeps answering meanwhile', async () => {
+    vi.useFakeTimers();
+    const executor = new Executor();
+    const work = deferred<string>();
+    let signal: AbortSignal | undefined;
+    const running = expectStatus(
+      await executor.execute(
+        (context) => {
+          signal = context.signal;
+          return work.promise;
+        },
+        { waitMs: 0 },
+      ),
+      'running',
+    );
+    const waiting = executor.continue(running.id, { waitMs: 50_000 });
+    let stopped = false;
+    const stopping = executor.stop({ drainMs: 30_000 }).then(() => {
+      stopped = true;
+    });
+    const refused = await executor.execute(() => 1).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ExecutorStoppedError);
+    expect((refused as Error).message).toContain('takes no new work');
+    // The other calls still answer during the drain.
+    expect((await executor.get(running.id))?.status).toBe('running');
+    expect((await executor.list()).operations.map((s) => s.id)).toEqual([running.id]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(stopped).toBe(false);
+    work.resolve('finished in time');
+    expect(expectStatus(await waiting, 'completed').result).toBe('finished in time');
+    await stopping;
+    expect(stopped).toBe(true);
+    expect(signal?.aborted).toBe(false); // it finished; nothing was cancelled
+    await expect(executor.get(running.id)).rejects.toBeInstanceOf(ExecutorStoppedError);
+  });
+
+  it('cancels what is still running once the deadline passes, not a millisecond before', async () => {
+    vi.useFakeTimers();
+    const executor = new Executor({ maxLifetimeMs: 3_600_000 });
+    let signal: AbortSignal | undefined;
+    const running = expectStatus(
+      await executor.execute(
+        (context) => {
+          signal = context.signal;
+          return never();
+        },
+        { waitMs: 0 },
+      ),
+      'running',
+    );
+    const waiting = executor.continue(running.id, { waitMs: 50_000 });
+    const stopping = executor.stop({ drainMs: 5000 });
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(signal?.aborted).toBe(false);
+    expect((await executor.get(running.id))?.status).toBe('running');
+    await vi.advanceTimersByTimeAsync(1);
+    await stopping;
+    expect(signal?.reason).toBeInstanceOf(ExecutorStoppedError);
+    expect(expectStatus(await waiting, 'cancelled').error).toBeInstanceOf(ExecutorStoppedError);
+  });
+
+  it('a second stop() without drainMs ends the drain at once, and answers the same promise', async () => {
+    const executor = new Executor();
+    let signal: AbortSignal | undefined;
+    await executor.execute(
+      (context) => {
+        signal = context.signal;
+        return never();
+      },
+      { waitMs: 0 },
+    );
+    const draining = executor.stop({ drainMs: 3_600_000 });
+    await flushMicrotasks();
+    expect(signal?.aborted).toBe(false);
+    expect(executor.stop()).toBe(draining);
+    await draining;
+    expect(signal?.reason).toBeInstanceOf(ExecutorStoppedError);
+  });
+
+  it('with nothing running, stops at once', async () => {
+    const executor = new Executor();
+    await executor.stop({ drainMs: 3_600_000 });
+    await expect(executor.list()).rejects.toBeInstanceOf(ExecutorStoppedError);
   });
 });

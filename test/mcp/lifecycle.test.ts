@@ -165,6 +165,31 @@ describe.each(TRANSPORTS)('over %s, with the real SDK client', (kind) => {
     expect(textOf(result)).toContain('returned an invalid result (string)');
   });
 
+  it('list_operations answers newest first, in pages, with a cursor for the next', async () => {
+    const client = await server.connect(`pager-${kind}`);
+    const gates = Array.from({ length: 25 }, () => newGate());
+    const started = await Promise.all(gates.map((gate) => call(client, 'gated', { gate })));
+    const ids = new Set(started.map((answer) => stateOf(answer)!.operation_id));
+    type Listed = { operations: { operation_id: string; started_at: string }[]; next_cursor?: string };
+    const first = await call(client, 'list_operations');
+    const page1 = first.structuredContent as Listed;
+    expect(page1.operations).toHaveLength(20);
+    expect(page1.next_cursor).toEqual(expect.any(String));
+    expect(textOf(first)).toContain(`cursor "${page1.next_cursor}"`);
+    const second = await call(client, 'list_operations', { cursor: page1.next_cursor });
+    const page2 = second.structuredContent as Listed;
+    expect(page2.operations).toHaveLength(5);
+    expect(page2.next_cursor).toBeUndefined();
+    const listed = [...page1.operations, ...page2.operations];
+    expect(new Set(listed.map((op) => op.operation_id))).toEqual(ids);
+    const times = listed.map((op) => Date.parse(op.started_at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    const bad = await call(client, 'list_operations', { cursor: 'not-a-cursor' });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toContain('`cursor`');
+    await Promise.all(gates.map((gate) => call(client, 'open_gate', { gate })));
+  });
+
   it('an unknown id gets an isError result pointing to list_operations', async () => {
     const client = await server.connect();
     for (const tool of ['continue_operation', 'cancel_operation']) {

@@ -1,5 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { Executor } from '../../src/index.js';
 import { registerAsyncTools } from '../../src/mcp/index.js';
 import { call, newGate, startTestServer, stateOf, type TestServer, textOf } from './connect.js';
@@ -29,6 +30,61 @@ describe('registerAsyncTools options', () => {
       wait_seconds: 10,
     });
     expect(textOf(done)).toBe(`gate ${gate} passed`);
+  });
+
+  it("estimate(args) is typed by the tool's input schema (checked by tsc over this file)", () => {
+    const executor = new Executor();
+    const tools = registerAsyncTools(new McpServer({ name: 'x', version: '0' }), executor);
+    const inputSchema = { frames: z.number().int(), title: z.string() };
+    const handler = async () => ({ content: [] });
+    tools.registerTool(
+      'typed',
+      { inputSchema, background: 'auto', estimate: ({ frames }) => frames * 250 },
+      handler,
+    );
+    tools.registerTool(
+      'mistyped',
+      {
+        inputSchema,
+        background: 'auto',
+        // @ts-expect-error: `title` is a string, so this estimate answers a string, not a number
+        estimate: ({ title }) => title,
+      },
+      handler,
+    );
+    tools.registerTool(
+      'unknown_arg',
+      {
+        inputSchema,
+        background: 'auto',
+        // @ts-expect-error: `pages` is not an argument of this tool
+        estimate: ({ pages }) => pages * 10,
+      },
+      handler,
+    );
+    void executor.stop();
+  });
+
+  it('continue_operation says one truth about waits: the cap in force, and that a longer one is accepted', async () => {
+    server = await startTestServer('http-stateful', 300, { defaultWaitMs: 2000 });
+    const client = await server.connect();
+    const tool = (await client.listTools()).tools.find((listed) => listed.name === 'continue_operation')!;
+    expect(tool.description).toContain('waits up to wait_seconds (default 0.3)');
+    expect(tool.description).toContain('this server ends any one wait after 0.3 seconds');
+    expect(tool.description).toContain(
+      'A longer wait_seconds is accepted (up to 3600) and waits 0.3 seconds',
+    );
+    expect(tool.description).not.toContain('55');
+    expect(tool.inputSchema.properties?.wait_seconds).toMatchObject({ maximum: 3600 });
+    const gate = newGate();
+    const id = stateOf(await call(client, 'gated', { gate }))!.operation_id;
+    // Accepted and capped, as the description says: not refused, not held for an hour.
+    const answer = await call(client, 'continue_operation', { operation_id: id, wait_seconds: 3600 });
+    expect(answer.isError).toBeFalsy();
+    expect(stateOf(answer)?.status).toBe('running');
+    const refused = await call(client, 'continue_operation', { operation_id: id, wait_seconds: 3601 });
+    expect(refused.isError).toBe(true);
+    await call(client, 'open_gate', { gate });
   });
 
   it('an owner function decides who owns what: here every caller of a tenant shares its operations', async () => {
