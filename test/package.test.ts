@@ -1,0 +1,331 @@
+// The published package, as a user gets it: `npm pack` (which must build dist/ itself), the tarball's
+// contents, then a fresh app outside the repo that installs the tarball with npm, imports every
+// subpath export with plain `node` and type-checks against the shipped declarations with `tsc`.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface PackageJson {
+  name: string;
+  main?: string;
+  types?: string;
+  exports: Record<string, unknown>;
+  peerDependencies?: Record<string, string>;
+}
+
+const pkg = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as PackageJson;
+/** Every subpath export but `./package.json`, as a specifier: `mcp-async`, `mcp-async/mcp`... */
+const subpaths = Object.keys(pkg.exports).filter((key) => key !== './package.json');
+const specifiers = subpaths.map((key) => (key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`));
+
+/**
+ * The environment for child processes: without what an enclosing `npm test` put there for the repo
+ * (its prefix, package and lifecycle variables), so that npm in the app works on the app, and
+ * without NODE_OPTIONS, so that `node` really runs plain (no loader, no preload).
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const k = key.toLowerCase();
+    if (k === 'node_options' || k === 'init_cwd') continue;
+    if (k.startsWith('npm_') && !k.startsWith('npm_config_')) continue;
+    if (k === 'npm_config_prefix' || k === 'npm_config_local_prefix' || k === 'npm_config_call') continue;
+    env[key] = value;
+  }
+  return env;
+}
+
+/** Runs a command; throws with its output when it fails, so that a failure says why. */
+function run(command: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd, env: childEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 150_000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(
+            new Error(
+              `\`${command} ${args.join(' ')}\` in ${cwd} failed: ${error.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+            ),
+          );
+        } else {
+          resolvePromise(stdout);
+        }
+      },
+    );
+  });
+}
+
+async function listFiles(dir: string, base = dir): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(path, base)));
+    else out.push(relative(base, path).split('\\').join('/'));
+  }
+  return out;
+}
+
+/** Every file path an `exports` entry names (`./dist/index.js`...), whatever its conditions. */
+function targetsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(targetsOf);
+  return [];
+}
+
+const tmpDirs: string[] = [];
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  tmpDirs.push(dir);
+  // The app must not sit inside the repo, or node would find the repo's own node_modules by walking up.
+  const rel = relative(repo, dir);
+  expect(rel.startsWith('..') || isAbsolute(rel), `${dir} is inside the repo`).toBe(true);
+  return dir;
+}
+
+// A file put in dist/ before packing: `npm pack` must rebuild dist/ from scratch (the build starts
+// with `rm -rf dist`), so it must be gone afterwards and not in the tarball. Without a prepack build,
+// a stale or missing dist/ would be shipped as it is.
+const sentinel = join(repo, 'dist', 'stale-file-from-package-test.txt');
+let createdDist = false;
+
+let tarball = '';
+/** The tarball's files, relative to its `package/` folder. */
+let shipped = new Set<string>();
+let unpacked = '';
+let app = '';
+
+beforeAll(async () => {
+  const packDir = await tempDir('mcp-async-pack-');
+  if (!existsSync(join(repo, 'dist'))) {
+    await mkdir(join(repo, 'dist'));
+    createdDist = true;
+  }
+  await writeFile(sentinel, 'stale\n');
+
+  // `npm pack` runs the `prepack` script, which builds dist/. --json keeps stdout to the report.
+  const report = JSON.parse(
+    await run('npm', ['pack', '--json', '--pack-destination', packDir], repo),
+  ) as Array<{ filename: string }>;
+  expect(report).toHaveLength(1);
+  tarball = join(packDir, report[0]!.filename);
+  expect(existsSync(tarball)).toBe(true);
+
+  unpacked = await tempDir('mcp-async-unpacked-');
+  await run('tar', ['xzf', tarball, '-C', unpacked], unpacked);
+  shipped = new Set(await listFiles(join(unpacked, 'package')));
+
+  app = await tempDir('mcp-async-app-');
+  await writeFile(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: 'mcp-async-package-test-app', private: true, type: 'module' }, null, 2)}\n`,
+  );
+  // The package's own dependencies come from the registry (or npm's cache). If npm cannot get them,
+  // this throws, and the file fails with npm's error: it never passes without a real install.
+  await run('npm', ['install', '--no-audit', '--no-fund', tarball], app);
+  expect(existsSync(join(app, 'node_modules', pkg.name, 'package.json'))).toBe(true);
+
+  // The optional peer dependencies are not installed again (better-sqlite3 alone would take minutes
+  // to compile): the app gets symlinks to the repo's installed copies, after `npm install` so that
+  // npm does not prune them. `@types/node` is linked too, for the type-check; `tsc` is run from the
+  // repo. Node and tsc follow the links to the real paths, so the peers' own dependencies resolve
+  // from the repo's node_modules, while mcp-async itself is a real copy from the tarball.
+  const linked = [...Object.keys(pkg.peerDependencies ?? {}), '@types/node'];
+  for (const name of linked) {
+    const from = join(repo, 'node_modules', name);
+    expect(existsSync(from), `${name} is not installed in the repo`).toBe(true);
+    const to = join(app, 'node_modules', name);
+    await mkdir(dirname(to), { recursive: true });
+    await symlink(from, to, 'dir');
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await rm(sentinel, { force: true });
+  if (createdDist) await rmdir(join(repo, 'dist')).catch(() => {});
+  for (const dir of tmpDirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the packed tarball', () => {
+  it('was built by npm pack itself (dist/ rebuilt from scratch)', () => {
+    expect(existsSync(sentinel)).toBe(false);
+    expect(shipped.has('dist/stale-file-from-package-test.txt')).toBe(false);
+  });
+
+  it('holds the JS and the declarations of every export', () => {
+    expect(subpaths.length).toBeGreaterThan(1);
+    const wanted = [
+      ...Object.values(pkg.exports).flatMap(targetsOf),
+      ...(pkg.main === undefined ? [] : [pkg.main]),
+      ...(pkg.types === undefined ? [] : [pkg.types]),
+      // WorkerPool starts its threads on this file, next to worker-pool.js.
+      './dist/workers/worker-entry.mjs',
+    ].map((path) => posix.normalize(path));
+    for (const key of subpaths) {
+      const targets = targetsOf(pkg.exports[key]);
+      expect(
+        targets.some((t) => t.endsWith('.js')),
+        `${key} has no .js target`,
+      ).toBe(true);
+      expect(
+        targets.some((t) => t.endsWith('.d.ts')),
+        `${key} has no .d.ts target`,
+      ).toBe(true);
+    }
+    const missing = wanted.filter((path) => !shipped.has(path));
+    expect(missing).toEqual([]);
+  });
+
+  it('has no sourceMappingURL naming a file it leaves out', async () => {
+    const dangling: string[] = [];
+    const code = [...shipped].filter((path) => /\.(?:[cm]?js|d\.[cm]?ts)$/.test(path));
+    expect(code.length).toBeGreaterThan(0);
+    for (const path of code) {
+      const text = await readFile(join(unpacked, 'package', path), 'utf8');
+      for (const match of text.matchAll(/[#@] sourceMappingURL=(\S+)/g)) {
+        const url = match[1]!;
+        if (url.startsWith('data:')) continue;
+        const target = posix.normalize(posix.join(posix.dirname(path), decodeURIComponent(url)));
+        if (!shipped.has(target)) dangling.push(`${path} -> ${url}`);
+      }
+    }
+    expect(dangling).toEqual([]);
+  });
+});
+
+describe('an app that installed the tarball', () => {
+  it('imports every subpath export with plain node', async () => {
+    await writeFile(
+      join(app, 'work.mjs'),
+      'export function double(n, { progress }) { progress(1, 1); return n * 2; }\n',
+    );
+    await writeFile(
+      join(app, 'imports.mjs'),
+      `const specifiers = ${JSON.stringify(specifiers)};
+const exported = {};
+for (const specifier of specifiers) exported[specifier] = Object.keys(await import(specifier)).sort();
+
+// A little real work through the installed files, not just module loading.
+const { Executor, MemoryStore } = await import('mcp-async');
+const { WorkerPool } = await import('mcp-async/workers');
+const { SqliteStore } = await import('mcp-async/sqlite');
+const { registerAsyncTools } = await import('mcp-async/mcp');
+const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
+
+const executor = new Executor({ defaultWaitMs: 5000, store: new MemoryStore() });
+const inline = await executor.execute(async () => 21 * 2, { type: 'inline' });
+const pool = new WorkerPool({ maxThreads: 1 });
+const worker = await executor.execute(
+  pool.task({ module: new URL('./work.mjs', import.meta.url), exportName: 'double' }, 21),
+  { type: 'worker' },
+);
+await pool.close();
+const tools = registerAsyncTools(new McpServer({ name: 'app', version: '1.0.0' }), executor);
+await executor.stop();
+const sqlite = new SqliteStore({ path: ':memory:' });
+sqlite.close();
+
+console.log(JSON.stringify({
+  exported,
+  inline: [inline.status, inline.result],
+  worker: [worker.status, worker.result],
+  tools: typeof tools,
+}));
+`,
+    );
+    const out = await run(process.execPath, ['imports.mjs'], app);
+    const result = JSON.parse(out) as {
+      exported: Record<string, string[]>;
+      inline: unknown[];
+      worker: unknown[];
+      tools: string;
+    };
+    expect(Object.keys(result.exported).sort()).toEqual([...specifiers].sort());
+    for (const specifier of specifiers) {
+      expect(result.exported[specifier]!.length, `${specifier} exports nothing`).toBeGreaterThan(0);
+    }
+    const name = pkg.name;
+    expect(result.exported[name]).toEqual(
+      expect.arrayContaining(['Executor', 'MemoryStore', 'McpAsyncError']),
+    );
+    expect(result.exported[`${name}/mcp`]).toEqual(
+      expect.arrayContaining(['registerAsyncTools', 'callToolWithContinuation']),
+    );
+    expect(result.exported[`${name}/store`]).toEqual(
+      expect.arrayContaining(['serializeError', 'deserializeError']),
+    );
+    expect(result.exported[`${name}/workers`]).toEqual(expect.arrayContaining(['WorkerPool']));
+    expect(result.exported[`${name}/sqlite`]).toEqual(expect.arrayContaining(['SqliteStore']));
+    expect(result.exported[`${name}/redis`]).toEqual(expect.arrayContaining(['RedisStore']));
+    expect(result.inline).toEqual(['completed', 42]);
+    expect(result.worker).toEqual(['completed', 42]);
+    expect(result.tools).toBe('object');
+  }, 60_000);
+
+  it('type-checks against the shipped declarations (module nodenext, strict, skipLibCheck off)', async () => {
+    await writeFile(
+      join(app, 'tsconfig.json'),
+      `${JSON.stringify(
+        {
+          compilerOptions: {
+            target: 'ES2022',
+            // DOM: the MCP SDK's own declarations (shared/transport.d.ts) use the DOM type
+            // HeadersInit, which @types/node does not declare; without it, skipLibCheck: false
+            // fails in the SDK, not in mcp-async.
+            lib: ['ES2023', 'DOM'],
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            types: ['node'],
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+          },
+          files: ['app.ts'],
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    await writeFile(
+      join(app, 'app.ts'),
+      `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Executor, type ExecutorOptions, MemoryStore, type OperationResult } from 'mcp-async';
+import { type AsyncTools, registerAsyncTools } from 'mcp-async/mcp';
+import { RedisStore, type RedisStoreOptions } from 'mcp-async/redis';
+import { SqliteStore, type SqliteStoreOptions } from 'mcp-async/sqlite';
+import { type OperationStore, type SerializedResult, serializeError, serializeResult } from 'mcp-async/store';
+import { WorkerPool, type WorkerTask } from 'mcp-async/workers';
+
+const options: ExecutorOptions = { defaultWaitMs: 1000 };
+const e = new Executor(options);
+const r: OperationResult<number> = await e.execute(async () => 1, { type: 'x' });
+if (r.status === 'completed') {
+  const n: number = r.result;
+  console.log(n + 1);
+}
+
+const store: OperationStore = new MemoryStore();
+const sqliteOptions: SqliteStoreOptions = { path: ':memory:' };
+const durable: OperationStore = new SqliteStore(sqliteOptions);
+const redisOptions: RedisStoreOptions | undefined = undefined;
+const redisClass: typeof RedisStore = RedisStore;
+const serialized: [string, SerializedResult] = [serializeError(new Error('x')), serializeResult(1, 1000)];
+const task: WorkerTask = { module: new URL('./work.mjs', import.meta.url), exportName: 'double' };
+const doubled: Promise<number> = new WorkerPool().run<number>(task, 21);
+const tools: AsyncTools = registerAsyncTools(new McpServer({ name: 'app', version: '1.0.0' }), e);
+console.log(store, durable, redisOptions, redisClass, serialized, doubled, tools);
+
+// @ts-expect-error defaultWaitMs is a number of milliseconds, not a string
+new Executor({ defaultWaitMs: 'soon' });
+`,
+    );
+    await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], app);
+  }, 60_000);
+});
