@@ -2,7 +2,7 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Executor, OperationCancelledError, ReplicaLostError } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
-import { deferred, expectStatus, never } from './helpers.js';
+import { deferred, expectStatus, never, runningRecord } from './helpers.js';
 import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from './redis-server.js';
 
 // Two replicas in one test process: each an Executor on its own RedisStore (its own connections,
@@ -120,6 +120,20 @@ describe('RedisStore shared by replicas', () => {
     );
     const final = await b.executor.get(id);
     expect(final?.finishedAt).toBe(first.operation.finishedAt);
+  });
+
+  it('a listing that spans several reads neither repeats nor skips a record when another lands meanwhile', async () => {
+    prefix = uniquePrefix();
+    const { store } = await replica();
+    for (let i = 0; i < 450; i++)
+      await store.insert(runningRecord(`op-${String(i).padStart(3, '0')}`, 'o', 1000 + i));
+    // The insert is sent on the same connection right after the listing's first read, so it lands
+    // between that read and the next: a newer record, ahead of everything the listing has seen.
+    const listing = store.list({ owner: 'o', limit: 1000 });
+    await store.insert(runningRecord('newcomer', 'o', 5000));
+    const ids = (await listing).map((record) => record.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.filter((id) => id.startsWith('op-'))).toHaveLength(450);
   });
 
   it('keeps apps apart by key prefix, and retains finished records through Redis key expiry', async () => {

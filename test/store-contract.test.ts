@@ -243,6 +243,35 @@ describe.each(stores)('%s', (_name, make, handsOverExpired) => {
     await store.close?.();
   });
 
+  it('pages through hundreds of records started in one millisecond, and finds the few a filter wants', async () => {
+    const store = await create();
+    const ids = Array.from({ length: 450 }, (_, i) => `tie-${String(i).padStart(3, '0')}`);
+    for (const id of ids)
+      await store.insert(runningRecord(id, 'o', 9000, id === 'tie-007' ? 'rare' : 'common'));
+    await store.insert(runningRecord('before', 'o', 8000, 'rare'));
+    const expected = [...ids].sort().reverse().concat('before');
+    const seen: string[] = [];
+    let after: RecordFilter['after'];
+    for (;;) {
+      const page = await store.list({ owner: 'o', limit: 120, after });
+      seen.push(...page.map((r) => r.id));
+      if (page.length < 120) break;
+      const last = page.at(-1)!;
+      after = { startedAt: last.startedAt, id: last.id };
+    }
+    expect(seen).toEqual(expected);
+    const rare = await store.list({ owner: 'o', type: 'rare', limit: 10 });
+    expect(rare.map((r) => r.id)).toEqual(['tie-007', 'before']);
+    const rareAfter = await store.list({
+      owner: 'o',
+      type: 'rare',
+      limit: 10,
+      after: { startedAt: 9000, id: 'tie-300' },
+    });
+    expect(rareAfter.map((r) => r.id)).toEqual(['tie-007', 'before']);
+    await store.close?.();
+  });
+
   it('lists records without needing their results, but with everything a snapshot shows', async () => {
     const store = await create();
     await store.insert(runningRecord('r', 'o', 1000));

@@ -244,19 +244,26 @@ export class RedisStore implements OperationStore {
    */
   async list(filter: RecordFilter): Promise<OperationRecord[]> {
     const index = `${this.#prefix}owner:${ownerTag(filter.owner)}`;
-    const after = filter.after;
     const now = Date.now();
     const out: OperationRecord[] = [];
-    for (let offset = 0; out.length < filter.limit; ) {
-      const entries = await this.#client.zRangeWithScores(index, after?.startedAt ?? '+inf', '-inf', {
+    // Where the listing stands, in the index's newest-first order: everything started after `max`,
+    // or at `max` with an id not below `lastId`, is behind it. Each batch is read from `max` on,
+    // skipping the `skip` entries at `max` already read (ties come in descending id order), and
+    // checked against the position too, so that an entry inserted or removed meanwhile neither
+    // comes twice nor stalls the loop.
+    let max: number | undefined = filter.after?.startedAt;
+    let lastId: string | undefined = filter.after?.id;
+    let skip = 0;
+    while (out.length < filter.limit) {
+      const entries = await this.#client.zRangeWithScores(index, max ?? '+inf', '-inf', {
         BY: 'SCORE',
         REV: true,
-        LIMIT: { offset, count: LIST_BATCH },
+        LIMIT: { offset: skip, count: LIST_BATCH },
       });
-      offset += entries.length;
-      // Ties on the start time come in descending id order: skip those not older than the cursor.
       const ids = entries
-        .filter((entry) => after === undefined || entry.score < after.startedAt || entry.value < after.id)
+        .filter(
+          (entry) => max === undefined || entry.score < max || lastId === undefined || entry.value < lastId,
+        )
         .map((entry) => entry.value);
       const pipeline = this.#client.multi();
       for (const id of ids) pipeline.hmGet(this.#key(id), LISTED_FIELDS);
@@ -273,7 +280,16 @@ export class RedisStore implements OperationStore {
         if (filter.type !== undefined && record.type !== filter.type) continue;
         if (out.length < filter.limit) out.push(record);
       }
-      if (entries.length < LIST_BATCH) break;
+      const last = entries.at(-1);
+      if (last === undefined || entries.length < LIST_BATCH) break;
+      if (last.score === max) {
+        skip += entries.length; // the whole batch was at `max`
+        if (lastId === undefined || last.value < lastId) lastId = last.value;
+      } else {
+        max = last.score;
+        lastId = last.value;
+        skip = entries.filter((entry) => entry.score === last.score).length;
+      }
     }
     return out;
   }
