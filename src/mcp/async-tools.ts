@@ -282,6 +282,7 @@ export function registerAsyncTools(
   ) {
     throw new TypeError(`Expected \`logging\` to be a boolean or { level }, got ${describeValue(logging)}`);
   }
+  if (typeof logging === 'object') checkOptions('`logging` of registerAsyncTools()', logging, LOGGING_KEYS);
   const logSink =
     logging === undefined || logging === false
       ? undefined
@@ -480,6 +481,7 @@ function offersToolTasks(server: McpServer): boolean {
 }
 
 const TASKS_KEYS = new Set(['pollIntervalMs']);
+const LOGGING_KEYS = new Set(['level']);
 const TOOL_NAME_KEYS = new Set(['continue', 'cancel', 'list']);
 
 function resolveToolNames(given: unknown): ToolNames {

@@ -144,6 +144,15 @@ describe('registerAsyncTools options', () => {
     expect(() =>
       registerAsyncTools(withLogging(), executor, { logging: { level: 'loud' as never } }),
     ).toThrow(/`logging.level` to be one of debug, info, warn, error, got `"loud"`/);
+    expect(() =>
+      registerAsyncTools(withLogging(), executor, { logging: { levl: 'debug' } as never }),
+    ).toThrow(/Unknown option `levl` in `logging` of registerAsyncTools\(\); did you mean `level`\?/);
+    expect(() => registerAsyncTools(mcp(), executor, { progress: { intervalMS: 5 } as never })).toThrow(
+      /did you mean `intervalMs`\?/,
+    );
+    expect(() => registerAsyncTools(mcp(), executor, { defaultWaitSeconds: 5 } as never)).toThrow(
+      /did you mean `defaultWaitMs`\?/,
+    );
     const tools = registerAsyncTools(mcp(), executor);
     expect(() => tools.registerTool('t', { waitMs: Number.NaN }, async () => ({ content: [] }))).toThrow(
       /`waitMs`/,
