@@ -56,9 +56,10 @@ export class DurationStats {
     return { type, count: ring.count, p50Ms: at(0.5), p90Ms: at(0.9) };
   }
 
-  /** Every type's estimate, in no particular order. */
-  all(): DurationEstimate[] {
-    return [...this.#rings.keys()].map((type) => this.estimate(type)!);
+  /** Every type's estimate, in no particular order; or `type`'s alone (none if it never completed). */
+  list(type?: string): DurationEstimate[] {
+    const types = type === undefined ? [...this.#rings.keys()] : this.#rings.has(type) ? [type] : [];
+    return types.map((name) => this.estimate(name)!);
   }
 
   /** The learned median of `type`, once enough runs completed to trust it. */

@@ -17,6 +17,7 @@ import {
   type ExecutorOptions,
   type GetOptions,
   type ListOptions,
+  type ParsedContinue,
   type ParsedExecute,
   parseCancel,
   parseContinue,
@@ -28,13 +29,13 @@ import {
   resolveExecutorOptions,
   type StopOptions,
 } from './options.js';
-import { RemoteWaits } from './remote-waits.js';
+import { RemoteOperations } from './remote.js';
 import { snapshotOf } from './results.js';
 import { Retention } from './retention.js';
 import { RunningOperations } from './running.js';
 import { StoreAccess } from './store-access.js';
 import { MemoryStore } from './stores/memory.js';
-import type { OperationRecord, OperationStore } from './stores/store.js';
+import type { OperationStore } from './stores/store.js';
 import type {
   CancelOutcome,
   OperationFunction,
@@ -42,6 +43,7 @@ import type {
   OperationResult,
   OperationSnapshot,
 } from './types.js';
+import { checkFunction, checkOperationId } from './validate.js';
 import { Waiter } from './waiter.js';
 
 const RESOLVED = Promise.resolve();
@@ -69,7 +71,7 @@ export class Executor {
   readonly #durations = new DurationStats();
   readonly #lifecycle: Lifecycle;
   readonly #admission: Admission;
-  readonly #remote: RemoteWaits;
+  readonly #remote: RemoteOperations;
   readonly #retention: Retention;
   readonly #unwatch: (() => void) | undefined;
   /** `draining` from stop() on (no new work), `stopped` once the drain is over (no call but stop()). */
@@ -77,6 +79,9 @@ export class Executor {
   #stopping: Promise<void> | undefined = undefined;
   /** Ends a drain early (a second stop() without one). */
   #cutDrain: AbortController | undefined = undefined;
+  /** execute() and continue() without options, parsed once: the fast path allocates none. */
+  readonly #noExecuteOptions: ParsedExecute;
+  readonly #noContinueOptions: ParsedContinue;
 
   /** @param options - see {@link ExecutorOptions}; every field is optional */
   constructor(options?: ExecutorOptions) {
@@ -85,9 +90,11 @@ export class Executor {
     this.#ownsStore = store === undefined;
     this.#store = store ?? new MemoryStore();
     const o = this.options;
+    this.#noExecuteOptions = Object.freeze(parseExecute(undefined, o));
+    this.#noContinueOptions = Object.freeze(parseContinue(undefined, o));
     this.#lifecycle = new Lifecycle(o, this.#store, this.#io, this.#events, this.#running, this.#durations);
     this.#admission = new Admission(o, this.#running, this.#store);
-    this.#remote = new RemoteWaits(o, this.#admission, this.#durations, (id, owner) => this.#read(id, owner));
+    this.#remote = new RemoteOperations(o, this.#store, this.#io, this.#admission, this.#durations);
     this.#retention = new Retention(this.#store, this.#io, this.#events, o.sweepIntervalMs);
     this.#unwatch = this.#store.watch?.(({ id, status }) => {
       if (status === 'running') return;
@@ -108,7 +115,8 @@ export class Executor {
     if (this.#state !== 'open') return Promise.reject(new ExecutorStoppedError(this.#state));
     let o: ParsedExecute;
     try {
-      o = parseExecute(fn, options, this.options);
+      checkFunction('fn', fn);
+      o = options === undefined ? this.#noExecuteOptions : parseExecute(options, this.options);
       if (this.#admission.full) return this.#executeWhenRoom(fn, options);
       this.#admission.checkOwner(o.owner);
     } catch (error) {
@@ -126,9 +134,13 @@ export class Executor {
     return new Promise<OperationResult<T>>((resolve) => {
       const waiter = new Waiter(
         (why) => {
-          if (op.status === 'running' && why === 'aborted' && o.cancelOnAbort) {
-            const reason = new OperationCancelledError('the caller aborted its request');
-            this.#lifecycle.end(op, 'cancelled', reason, 'executor');
+          if (op.status === 'running') {
+            // A wait as long as the lifetime ends in it, whichever of the two timers Node runs first.
+            if (why === 'timeout' && waitMs >= this.options.maxLifetimeMs) this.#lifecycle.expire(op);
+            else if (why === 'aborted' && o.cancelOnAbort) {
+              const reason = new OperationCancelledError('the caller aborted its request');
+              this.#lifecycle.end(op, 'cancelled', reason, 'executor');
+            }
           }
           resolve(op.status === 'running' ? this.#lifecycle.background(op) : this.#lifecycle.resultOf(op));
         },
@@ -156,27 +168,34 @@ export class Executor {
    * Rejects with {@link OperationNotFoundError} for an id that is unknown, expired, or another
    * owner's, and with {@link TooManyWaitersError} past `maxWaitersPerOperation` or `maxWaiters`.
    */
-  async continue<T = unknown>(operationId: string, options?: ContinueOptions): Promise<OperationResult<T>> {
-    this.#assertOpen();
-    const { id, waitMs, owner, signal } = parseContinue(operationId, options, this.options);
-    const op = this.#lifecycle.find(id);
-    if (op === undefined) return this.#remote.continue(id, owner, waitMs, signal);
-    if (op.owner !== owner) throw new OperationNotFoundError(id);
-    if (op.status !== 'running' || waitMs === 0) return this.#lifecycle.resultOf(op);
-    this.#admission.checkWaiter(id, op.waiterCount);
-    this.#admission.waitStarted();
-    return new Promise<OperationResult<T>>((resolve) => {
-      const waiter = new Waiter(
-        () => {
-          this.#admission.waitEnded();
-          resolve(this.#lifecycle.resultOf(op));
-        },
-        () => op.removeWaiter(waiter),
-      );
-      op.addWaiter(waiter);
-      if (signal !== undefined) waiter.listen(signal);
-      waiter.startTimer(waitMs);
-    });
+  continue<T = unknown>(operationId: string, options?: ContinueOptions): Promise<OperationResult<T>> {
+    // Not an async function: a promise it answers is handed on, not adopted (a tick less per call).
+    try {
+      this.#assertOpen();
+      const id = checkOperationId(operationId);
+      const { waitMs, owner, signal } =
+        options === undefined ? this.#noContinueOptions : parseContinue(options, this.options);
+      const op = this.#lifecycle.find(id);
+      if (op === undefined) return this.#remote.continue(id, owner, waitMs, signal);
+      if (op.owner !== owner) throw new OperationNotFoundError(id);
+      if (op.status !== 'running' || waitMs === 0) return Promise.resolve(this.#lifecycle.resultOf(op));
+      this.#admission.checkWaiter(id, op.waiterCount);
+      this.#admission.waitStarted();
+      return new Promise<OperationResult<T>>((resolve) => {
+        const waiter = new Waiter(
+          () => {
+            this.#admission.waitEnded();
+            resolve(this.#lifecycle.resultOf(op));
+          },
+          () => op.removeWaiter(waiter),
+        );
+        op.addWaiter(waiter);
+        if (signal !== undefined) waiter.listen(signal);
+        waiter.startTimer(waitMs);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -198,20 +217,7 @@ export class Executor {
       await this.#lifecycle.end(op, 'cancelled', error, 'executor');
       return { cancelled: op.error === error, operation: snapshotOf(op, id, Date.now()) };
     }
-    const record = await this.#read(id, owner);
-    if (record === undefined) throw new OperationNotFoundError(id);
-    if (record.status !== 'running')
-      return { cancelled: false, operation: snapshotOf(record, id, Date.now()) };
-    const now = Date.now();
-    const update = {
-      status: 'cancelled',
-      error,
-      finishedAt: now,
-      expiresAt: now + this.options.retentionMs,
-    } as const;
-    const after = await this.#io.call('cancel', id, () => this.#store.finish(id, owner, update));
-    // The store answers an applied update's own error object: identity says this call won.
-    return { cancelled: after?.error === error, operation: snapshotOf(after ?? record, id, Date.now()) };
+    return this.#remote.cancel(id, owner, error);
   }
 
   /** The operation's snapshot, or `undefined` if it is unknown, expired, or another owner's. */
@@ -219,7 +225,7 @@ export class Executor {
     this.#assertOpen();
     const { id, owner } = parseGet(operationId, options);
     const op = this.#lifecycle.find(id);
-    const state = op === undefined ? await this.#read(id, owner) : op.owner === owner ? op : undefined;
+    const state = op === undefined ? await this.#remote.read(id, owner) : op.owner === owner ? op : undefined;
     return state === undefined
       ? undefined
       : snapshotOf(state, id, Date.now(), this.#durations.expectedMs(state.type));
@@ -254,9 +260,7 @@ export class Executor {
    * what `background: 'auto'` and the ETA go by. Pass a type for that one only.
    */
   estimates(type?: string): DurationEstimate[] {
-    if (type === undefined) return this.#durations.all();
-    const estimate = this.#durations.estimate(type);
-    return estimate === undefined ? [] : [estimate];
+    return this.#durations.list(type);
   }
 
   /**
@@ -290,7 +294,7 @@ export class Executor {
       return Promise.reject(error);
     }
     if (this.#stopping !== undefined) {
-      if (drainMs === 0) this.#cutDrain?.abort();
+      if (drainMs === 0) this.#endDrain();
       return this.#stopping;
     }
     this.#state = 'draining';
@@ -307,24 +311,27 @@ export class Executor {
       const options = { milliseconds: drainMs, signal: this.#cutDrain.signal, fallback: () => undefined };
       await pTimeout(drained, options).catch(() => undefined); // cut short by a second stop()
     }
+    this.#endDrain();
+    await this.#retention.stop();
+    await this.#io.settled();
+    if (this.#ownsStore) await this.#store.close?.();
+  }
+
+  /** The drain is over (or there was none): what still runs is cancelled, now, synchronously. */
+  #endDrain(): void {
+    if (this.#state === 'stopped') return;
     this.#state = 'stopped';
+    this.#cutDrain?.abort();
     const reason = new ExecutorStoppedError();
     for (let op = this.#running.first; op !== undefined; op = this.#running.first) {
       this.#lifecycle.end(op, 'cancelled', reason, 'executor');
     }
     this.#remote.endAll();
     this.#unwatch?.();
-    await this.#retention.stop();
-    await this.#io.settled();
-    if (this.#ownsStore) await this.#store.close?.();
   }
 
   #assertOpen(): void {
     if (this.#state === 'stopped') throw new ExecutorStoppedError();
-  }
-
-  #read(id: string, owner: string | undefined): Promise<OperationRecord | undefined> {
-    return this.#io.call('read', id, () => this.#store.get(id, owner));
   }
 
   /** At `maxOperations`: sweep expired records, evict if allowed, then try again or refuse. */
@@ -332,11 +339,10 @@ export class Executor {
     fn: OperationFunction<T>,
     options?: ExecuteOptions<T>,
   ): Promise<OperationResult<T>> {
-    await this.#retention.sweep();
-    const room =
-      !this.#admission.full ||
-      (this.options.whenFull === 'evict-oldest' && (await this.#retention.evictOldest()));
-    if (!room) throw new TooManyOperationsError(this.options.maxOperations);
+    const evict = this.options.whenFull === 'evict-oldest';
+    if (!(await this.#retention.makeRoom(() => this.#admission.full, evict))) {
+      throw new TooManyOperationsError(this.options.maxOperations);
+    }
     return this.execute(fn, options);
   }
 }

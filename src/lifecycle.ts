@@ -1,8 +1,9 @@
 // The lifecycle of the operations this process runs, from their start to their final end: the work
-// is started, made findable by id when it outlives its first wait (published: an id, a record in
-// the store, a lifetime timer), ended exactly once, and final once the store holds that end. Every
-// way an operation ends (its work returns or throws, cancel(), its lifetime, stop(), a refused
-// insert, another writer to a shared store) goes through end(); see operation.ts for the words.
+// is started, its lifetime timer armed once it outlives its first microtask, made findable by id
+// when it outlives its first wait (published: an id and a record in the store), ended exactly once,
+// and final once the store holds that end. Every way an operation ends (its work returns or throws,
+// cancel(), its lifetime, stop(), a refused insert, another writer to a shared store) goes through
+// end(); see operation.ts for the words.
 
 import { type Awaitable, isThenable } from './awaitable.js';
 import { Context, type ContextHost } from './context.js';
@@ -98,7 +99,7 @@ export class Lifecycle implements ContextHost {
     return this.#byId.get(id);
   }
 
-  /** Makes the operation findable by id: its record in the store, its lifetime armed. */
+  /** Makes the operation findable by id: its record in the store (and its lifetime armed, if not yet). */
   publish(op: LocalOperation): void {
     op.id ??= newOperationId();
     if (op.published || op.status !== 'running') return;
@@ -124,11 +125,13 @@ export class Lifecycle implements ContextHost {
 
   /** Fails the operation `maxLifetimeMs` after its start, whether or not its work heeds the signal. */
   armLifetime(op: LocalOperation): void {
-    const lifetimeMs = this.#options.maxLifetimeMs;
-    op.armLifetime(lifetimeMs, () =>
-      this.end(op, 'failed', new OperationLifetimeError(lifetimeMs), 'executor'),
-    );
+    op.armLifetime(this.#options.maxLifetimeMs, this.expire);
   }
+
+  /** Fails the operation for outliving `maxLifetimeMs` (its signal fires). */
+  readonly expire = (op: LocalOperation): void => {
+    this.end(op, 'failed', new OperationLifetimeError(this.#options.maxLifetimeMs), 'executor');
+  };
 
   /**
    * The one way an operation of this process becomes terminal, whoever ended it (see
@@ -221,7 +224,9 @@ export class Lifecycle implements ContextHost {
    */
   #finalize(op: LocalOperation, record: OperationRecord | StoreError | undefined): void {
     const adopted = record !== undefined && !(record instanceof StoreError) && op.adopt(record);
-    if (adopted && op.status !== 'completed') op.abort(op.error ?? new OperationCancelledError());
+    // Cancelled elsewhere: the work stops. (A failure the store put in place of this process's
+    // end, a result it could not keep say, leaves the signal alone: the work is done.)
+    if (adopted && op.status === 'cancelled') op.abort(op.error ?? new OperationCancelledError());
     if (op.published) this.#byId.delete(op.id!);
     op.wakeWaiters();
     if (op.status === 'completed') {

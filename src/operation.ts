@@ -77,9 +77,10 @@ export class LocalOperation implements OperationState {
 
   /**
    * Calls `expire` when `lifetimeMs` have passed since the start, unless the operation ends first
-   * (at once if they have passed already). Arms once; `Infinity` never arms.
+   * (at once if they have passed already). Arms once; `Infinity` never arms. `expire` gets the
+   * operation, so that one function serves every operation (no closure per timer).
    */
-  armLifetime(lifetimeMs: number, expire: () => void): void {
+  armLifetime(lifetimeMs: number, expire: (op: LocalOperation) => void): void {
     if (
       this.#lifetimeTimer !== undefined ||
       this.status !== 'running' ||
@@ -88,10 +89,10 @@ export class LocalOperation implements OperationState {
       return;
     const remaining = this.startedAt + lifetimeMs - Date.now();
     if (remaining <= 0) {
-      expire();
+      expire(this);
       return;
     }
-    this.#lifetimeTimer = setTimeout(expire, remaining);
+    this.#lifetimeTimer = setTimeout(expire, remaining, this);
     this.#lifetimeTimer.unref();
   }
 

@@ -354,7 +354,10 @@ function waitOf(value: unknown, executor: ResolvedExecutorOptions): number {
   return Math.min(wait, executor.maxWaitMs);
 }
 
-/** One `execute()` call's options, checked, with its wait capped. */
+/**
+ * One `execute()` call's options, checked, with its wait capped. The executor parses "no options"
+ * once and keeps the answer, so that a call without options allocates none.
+ */
 export interface ParsedExecute {
   readonly type: string;
   readonly owner: string | undefined;
@@ -367,14 +370,7 @@ export interface ParsedExecute {
   readonly resultError: ((result: never) => string | undefined) | undefined;
 }
 
-export function parseExecute(
-  fn: unknown,
-  options: unknown,
-  executor: ResolvedExecutorOptions,
-): ParsedExecute {
-  if (typeof fn !== 'function') {
-    throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`);
-  }
+export function parseExecute(options: unknown, executor: ResolvedExecutorOptions): ParsedExecute {
   const o = checkOptions('the options of execute()', options, EXECUTE_KEYS);
   if (o.background !== undefined && o.background !== 'auto') {
     throw new TypeError(`Expected \`background\` to be "auto", got ${describeValue(o.background)}`);
@@ -402,16 +398,16 @@ function checkOptionalFunction(name: string, value: unknown): unknown {
   return value;
 }
 
-/** One `continue()` call's id and options, checked, with its wait capped. */
-export function parseContinue(
-  operationId: unknown,
-  options: unknown,
-  executor: ResolvedExecutorOptions,
-): { id: string; waitMs: number; owner: string | undefined; signal: AbortSignal | undefined } {
-  const id = checkOperationId(operationId);
+/** One `continue()` call's options, checked, with its wait capped. */
+export interface ParsedContinue {
+  readonly waitMs: number;
+  readonly owner: string | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+export function parseContinue(options: unknown, executor: ResolvedExecutorOptions): ParsedContinue {
   const o = checkOptions('the options of continue()', options, CONTINUE_KEYS);
   return {
-    id,
     waitMs: waitOf(o.waitMs, executor),
     owner: checkOptionalString('owner', o.owner),
     signal: checkOptionalSignal('signal', o.signal),

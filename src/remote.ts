@@ -1,15 +1,17 @@
-// continue() on operations this process does not run: their records are in the store, and their
-// work may run in another process sharing it (another replica). The store's change feed ends a
-// wait when the record becomes terminal; without a feed a wait lasts its whole time, and the record
-// is read again.
+// continue() and cancel() on operations this process does not run: their records are in the
+// store, and their work may run in another process sharing it (another replica). The store's change
+// feed ends a wait when the record becomes terminal; without a feed a wait lasts its whole time,
+// and the record is read again. A cancel is the store's compare-and-set; the process running the
+// work hears of it through the feed.
 
 import type { Admission } from './admission.js';
-import { OperationNotFoundError, TooManyWaitersError } from './errors.js';
+import { type OperationCancelledError, OperationNotFoundError, TooManyWaitersError } from './errors.js';
 import type { DurationStats } from './estimates.js';
 import type { ResolvedExecutorOptions } from './options.js';
-import { resultOf } from './results.js';
-import type { OperationRecord } from './stores/store.js';
-import type { OperationResult } from './types.js';
+import { resultOf, snapshotOf } from './results.js';
+import type { StoreAccess } from './store-access.js';
+import type { OperationRecord, OperationStore } from './stores/store.js';
+import type { CancelOutcome, OperationResult } from './types.js';
 import { Waiter } from './waiter.js';
 
 /** One wait on an operation that runs elsewhere. */
@@ -20,25 +22,32 @@ export interface RemoteWait {
   cancel(): void;
 }
 
-/** The waits on operations that run elsewhere, by operation id. */
-export class RemoteWaits {
+/** Operations known only by their record; the waits on them, by operation id. */
+export class RemoteOperations {
   readonly #options: ResolvedExecutorOptions;
+  readonly #store: OperationStore;
+  readonly #io: StoreAccess;
   readonly #admission: Admission;
   readonly #durations: DurationStats;
-  readonly #read: (id: string, owner: string | undefined) => Promise<OperationRecord | undefined>;
   readonly #byId = new Map<string, Set<Waiter>>();
 
-  /** @param read - the store's record of an id, for an owner (a failure rejects as a StoreError) */
   constructor(
     options: ResolvedExecutorOptions,
+    store: OperationStore,
+    io: StoreAccess,
     admission: Admission,
     durations: DurationStats,
-    read: (id: string, owner: string | undefined) => Promise<OperationRecord | undefined>,
   ) {
     this.#options = options;
+    this.#store = store;
+    this.#io = io;
     this.#admission = admission;
     this.#durations = durations;
-    this.#read = read;
+  }
+
+  /** The store's record of `id`, if `owner`'s and not expired (a failure rejects as a StoreError). */
+  read(id: string, owner: string | undefined): Promise<OperationRecord | undefined> {
+    return this.#io.call('read', id, () => this.#store.get(id, owner));
   }
 
   /**
@@ -56,7 +65,7 @@ export class RemoteWaits {
     const wait = waitMs === 0 ? undefined : this.#listen(id);
     let record: OperationRecord | undefined;
     try {
-      record = await this.#read(id, owner);
+      record = await this.read(id, owner);
       if (record === undefined) throw new OperationNotFoundError(id);
       const max = this.#options.maxWaitersPerOperation;
       if (wait !== undefined && record.status === 'running' && this.#countOn(id) > max) {
@@ -72,7 +81,31 @@ export class RemoteWaits {
       return resultOf(record, id, Date.now(), { expectedMs });
     }
     await wait.wait(waitMs, signal);
-    return resultOf((await this.#read(id, owner)) ?? record, id, Date.now(), { expectedMs });
+    return resultOf((await this.read(id, owner)) ?? record, id, Date.now(), { expectedMs });
+  }
+
+  /**
+   * cancel() on an operation this process does not run: one compare-and-set in the store. The
+   * store answers an applied update's own error object, so identity says whether this call won.
+   */
+  async cancel(
+    id: string,
+    owner: string | undefined,
+    error: OperationCancelledError,
+  ): Promise<CancelOutcome> {
+    const record = await this.read(id, owner);
+    if (record === undefined) throw new OperationNotFoundError(id);
+    if (record.status !== 'running')
+      return { cancelled: false, operation: snapshotOf(record, id, Date.now()) };
+    const now = Date.now();
+    const update = {
+      status: 'cancelled',
+      error,
+      finishedAt: now,
+      expiresAt: now + this.#options.retentionMs,
+    } as const;
+    const after = await this.#io.call('cancel', id, () => this.#store.finish(id, owner, update));
+    return { cancelled: after?.error === error, operation: snapshotOf(after ?? record, id, Date.now()) };
   }
 
   /**

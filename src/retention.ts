@@ -46,8 +46,17 @@ export class Retention {
     return this.#sweeping;
   }
 
+  /**
+   * Makes room while `full()` says there is none: sweeps, then (with `evict`) drops the finished
+   * record that finished longest ago. Answers whether there is room.
+   */
+  async makeRoom(full: () => boolean, evict: boolean): Promise<boolean> {
+    await this.sweep();
+    return !full() || (evict && (await this.#evictOldest()));
+  }
+
   /** Drops the finished record that finished longest ago, emitting `evicted`; answers whether it did. */
-  async evictOldest(): Promise<boolean> {
+  async #evictOldest(): Promise<boolean> {
     const store = this.#store;
     if (store.evictOldestFinished === undefined) return false;
     const evicted = await this.#io.call('evict', undefined, () => store.evictOldestFinished!());

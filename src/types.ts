@@ -31,9 +31,11 @@ export interface Progress {
 /** What an operation function receives. */
 export interface OperationContext {
   /**
-   * Fires when the operation is cancelled, exceeds `maxLifetimeMs`, or the executor stops; its
-   * `reason` is an {@link OperationCancelledError}, {@link OperationLifetimeError} or
-   * {@link ExecutorStoppedError}. Pass it to whatever supports cancellation (fetch, streams...).
+   * Fires when the operation is cancelled (here, or through a store shared with other processes),
+   * exceeds `maxLifetimeMs`, or the executor stops, and when the store refuses its record (no one
+   * could reach it); its `reason` is an {@link OperationCancelledError},
+   * {@link OperationLifetimeError}, {@link ExecutorStoppedError} or {@link StoreError}. Pass it to
+   * whatever supports cancellation (fetch, streams...).
    */
   readonly signal: AbortSignal;
   /** This operation's id. Reading it makes the operation visible to `continue()` at once. */

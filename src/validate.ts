@@ -91,6 +91,13 @@ export function checkOptionalBoolean(name: string, value: unknown): boolean | un
   return value;
 }
 
+/** A required function (the work given to `execute()`). */
+export function checkFunction(name: string, value: unknown): void {
+  if (typeof value !== 'function') {
+    throw new TypeError(`Expected \`${name}\` to be a function, got ${describeValue(value)}`);
+  }
+}
+
 /** An optional AbortSignal. */
 export function checkOptionalSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value !== undefined && !(value instanceof AbortSignal)) {

@@ -101,14 +101,22 @@ describe('SqliteStore with the executor', () => {
     async (_, make, message) => {
       const session = open(newPath(), { maxResultBytes: 1000 });
       const work = deferred<unknown>();
+      let signal: AbortSignal | undefined;
       const running = expectStatus(
-        await session.executor.execute(() => work.promise, { waitMs: 0 }),
+        await session.executor.execute(
+          (context) => {
+            signal = context.signal;
+            return work.promise;
+          },
+          { waitMs: 0 },
+        ),
         'running',
       );
       const waiting = session.executor.continue(running.id, { waitMs: 5000 });
       work.resolve(make());
       const failed = expectStatus(await waiting, 'failed');
       expect(failed.error).toBeInstanceOf(ResultNotStorableError);
+      expect(signal?.aborted).toBe(false); // the work had returned: nothing to abort
       expect(failed.error.message).toMatch(message);
       expect(
         expectStatus(await session.executor.continue(running.id, { waitMs: 0 }), 'failed').error.message,

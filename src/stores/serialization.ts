@@ -118,6 +118,8 @@ interface ErrorJson {
   code?: string;
   reason?: string;
   maxLifetimeMs?: number;
+  /** Written by 0.x before the rename to `maxLifetimeMs`. */
+  maxLifetime?: number;
 }
 
 /** An error as JSON: its name, message, `code`, and what the library's own errors carry. */
@@ -139,7 +141,7 @@ export function deserializeError(json: string): Error {
     case 'OPERATION_CANCELLED':
       return new OperationCancelledError(data.reason);
     case 'OPERATION_LIFETIME_EXCEEDED':
-      return new OperationLifetimeError(data.maxLifetimeMs ?? 0);
+      return new OperationLifetimeError(data.maxLifetimeMs ?? data.maxLifetime ?? 0);
     case 'EXECUTOR_STOPPED':
       return new ExecutorStoppedError();
     case 'OPERATION_INTERRUPTED':
