@@ -66,19 +66,18 @@ export class RemoteOperations {
     let record: OperationRecord | undefined;
     try {
       record = await this.read(id, owner);
-      if (record === undefined) throw new OperationNotFoundError(id);
-      const max = this.#options.maxWaitersPerOperation;
-      if (wait !== undefined && record.status === 'running' && this.#countOn(id) > max) {
-        throw new TooManyWaitersError(max, id);
-      }
-    } catch (error) {
-      wait?.cancel();
-      throw error;
+    } finally {
+      // Kept only for a running record, the one thing worth waiting on.
+      if (wait !== undefined && record?.status !== 'running') wait.cancel();
     }
+    if (record === undefined) throw new OperationNotFoundError(id);
     const expectedMs = this.#durations.expectedMs(record.type);
-    if (record.status !== 'running' || wait === undefined) {
-      wait?.cancel();
+    if (record.status !== 'running' || wait === undefined)
       return resultOf(record, id, Date.now(), { expectedMs });
+    const max = this.#options.maxWaitersPerOperation;
+    if (this.#countOn(id) > max) {
+      wait.cancel();
+      throw new TooManyWaitersError(max, id);
     }
     await wait.wait(waitMs, signal);
     return resultOf((await this.read(id, owner)) ?? record, id, Date.now(), { expectedMs });
