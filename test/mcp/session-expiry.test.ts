@@ -110,18 +110,20 @@ async function post(url: URL, message: unknown, sessionId?: string): Promise<Raw
   };
 }
 
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: LATEST_PROTOCOL_VERSION,
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '0' },
+  },
+};
+
 /** Opens a session with a bare `initialize` and nothing after: its idle clock starts at once. */
 async function rawSession(url: URL): Promise<string> {
-  const answer = await post(url, {
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: {
-      protocolVersion: LATEST_PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: 'raw', version: '0' },
-    },
-  });
+  const answer = await post(url, INITIALIZE);
   expect(answer.status).toBe(200);
   expect(answer.sessionId).toEqual(expect.any(String));
   return answer.sessionId!;
@@ -284,20 +286,10 @@ describe('the example HTTP server, stateful, with sessionIdleMs', () => {
     const harness = await start(IDLE_MS, 2);
     const first = await rawSession(harness.http.url);
     await rawSession(harness.http.url);
-    const initialize = {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: LATEST_PROTOCOL_VERSION,
-        capabilities: {},
-        clientInfo: { name: 'x', version: '0' },
-      },
-    };
     const refused = await fetch(harness.http.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify(initialize),
+      body: JSON.stringify(INITIALIZE),
     });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('60');
