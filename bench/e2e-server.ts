@@ -6,7 +6,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { Executor } from '../src/index.js';
-import { registerAsyncTools, withTasks } from '../src/mcp/index.js';
+import { registerAsyncTools, withTasks } from '../src/mcp/v1/index.js';
 
 export function createBenchServer(executor: Executor): McpServer {
   // With native tasks: a call without params.task still takes the continue_operation path.

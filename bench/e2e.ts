@@ -15,7 +15,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { serveHttp } from '../example/http-server.js';
 import { Executor } from '../src/index.js';
-import { OPERATION_META_KEY, type RunningState } from '../src/mcp/index.js';
+import { OPERATION_META_KEY, type RunningState } from '../src/mcp/v1/index.js';
 import { createBenchServer } from './e2e-server.js';
 import { percentile, report } from './lib.js';
 

@@ -12,7 +12,7 @@ import {
   CallToolResultSchema,
   CreateTaskResultSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { callToolWithContinuation, OPERATION_META_KEY, type RunningState } from '../src/mcp/index.js';
+import { callToolWithContinuation, OPERATION_META_KEY, type RunningState } from '../src/mcp/v1/index.js';
 
 const started = Date.now();
 const log = (line: string) =>

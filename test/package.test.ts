@@ -216,7 +216,8 @@ for (const specifier of specifiers) exported[specifier] = Object.keys(await impo
 const { Executor, MemoryStore } = await import('mcp-async');
 const { WorkerPool } = await import('mcp-async/workers');
 const { SqliteStore } = await import('mcp-async/sqlite');
-const { registerAsyncTools } = await import('mcp-async/mcp');
+const { serverFactory } = await import('mcp-async/mcp');
+const v1 = await import('mcp-async/mcp/v1');
 const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
 
 const executor = new Executor({ defaultWaitMs: 5000, store: new MemoryStore() });
@@ -227,7 +228,8 @@ const worker = await executor.execute(
   { type: 'worker' },
 );
 await pool.close();
-const tools = registerAsyncTools(new McpServer({ name: 'app', version: '1.0.0' }), executor);
+const tools = v1.registerAsyncTools(new McpServer({ name: 'app', version: '1.0.0' }), executor);
+const factory = serverFactory(executor, { name: 'app', version: '1.0.0' }, () => undefined);
 await executor.stop();
 const sqlite = new SqliteStore({ path: ':memory:' });
 sqlite.close();
@@ -237,6 +239,7 @@ console.log(JSON.stringify({
   inline: [inline.status, inline.result],
   worker: [worker.status, worker.result],
   tools: typeof tools,
+  factory: typeof factory,
 }));
 `,
     );
@@ -246,6 +249,7 @@ console.log(JSON.stringify({
       inline: unknown[];
       worker: unknown[];
       tools: string;
+      factory: string;
     };
     expect(Object.keys(result.exported).sort()).toEqual([...specifiers].sort());
     for (const specifier of specifiers) {
@@ -256,7 +260,10 @@ console.log(JSON.stringify({
       expect.arrayContaining(['Executor', 'MemoryStore', 'McpAsyncError']),
     );
     expect(result.exported[`${name}/mcp`]).toEqual(
-      expect.arrayContaining(['registerAsyncTools', 'callToolWithContinuation']),
+      expect.arrayContaining(['registerAsyncTools', 'serverFactory', 'callToolWithContinuation']),
+    );
+    expect(result.exported[`${name}/mcp/v1`]).toEqual(
+      expect.arrayContaining(['registerAsyncTools', 'withTasks', 'callToolWithContinuation']),
     );
     expect(result.exported[`${name}/store`]).toEqual(
       expect.arrayContaining(['serializeError', 'deserializeError']),
@@ -267,6 +274,7 @@ console.log(JSON.stringify({
     expect(result.inline).toEqual(['completed', 42]);
     expect(result.worker).toEqual(['completed', 42]);
     expect(result.tools).toBe('object');
+    expect(result.factory).toBe('function');
   }, 60_000);
 
   it('type-checks against the shipped declarations (module nodenext, strict, skipLibCheck off)', async () => {
@@ -296,8 +304,11 @@ console.log(JSON.stringify({
     await writeFile(
       join(app, 'app.ts'),
       `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer as McpServerV2 } from '@modelcontextprotocol/server';
 import { Executor, type ExecutorOptions, MemoryStore, type OperationResult } from 'mcp-async';
-import { type AsyncTools, registerAsyncTools } from 'mcp-async/mcp';
+import { type AsyncTools as AsyncToolsV2, registerAsyncTools as registerV2, serverFactory } from 'mcp-async/mcp';
+import { type AsyncTools, registerAsyncTools } from 'mcp-async/mcp/v1';
+import { z } from 'zod';
 import { RedisStore, type RedisStoreOptions } from 'mcp-async/redis';
 import { SqliteStore, type SqliteStoreOptions } from 'mcp-async/sqlite';
 import { type OperationStore, type SerializedResult, serializeError, serializeResult } from 'mcp-async/store';
@@ -320,7 +331,12 @@ const serialized: [string, SerializedResult] = [serializeError(new Error('x')), 
 const task: WorkerTask = { module: new URL('./work.mjs', import.meta.url), exportName: 'double' };
 const doubled: Promise<number> = new WorkerPool().run<number>(task, 21);
 const tools: AsyncTools = registerAsyncTools(new McpServer({ name: 'app', version: '1.0.0' }), e);
-console.log(store, durable, redisOptions, redisClass, serialized, doubled, tools);
+const toolsV2: AsyncToolsV2 = registerV2(new McpServerV2({ name: 'app', version: '1.0.0' }), e);
+toolsV2.registerTool('render', { inputSchema: z.object({ frames: z.number() }), estimate: ({ frames }) => frames * 10 }, async ({ frames }) => ({
+  content: [{ type: 'text', text: String(frames) }],
+}));
+const factory = serverFactory(e, { name: 'app', version: '1.0.0' }, (registered) => registered.toolNames);
+console.log(store, durable, redisOptions, redisClass, serialized, doubled, tools, factory);
 
 // @ts-expect-error defaultWaitMs is a number of milliseconds, not a string
 new Executor({ defaultWaitMs: 'soon' });

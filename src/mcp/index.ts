@@ -1,28 +1,38 @@
 /**
- * mcp-async's MCP glue (`mcp-async/mcp`): the generic `continue_operation`, `cancel_operation` and
- * `list_operations` tools, and long-running tools that run through the core's `Executor`. Built on
- * `@modelcontextprotocol/sdk` 1.x `McpServer` and `zod`.
+ * mcp-async on the current MCP SDK line (`mcp-async/mcp`): `@modelcontextprotocol/server` 2.x, in
+ * both protocol eras (2025 "legacy", 2026-07-28 "modern"). The generic `continue_operation`,
+ * `cancel_operation` and `list_operations` tools, long-running tools that run through the core's
+ * `Executor`, a factory for `serveStdio` and `createMcpHandler`, and the client helper for
+ * `@modelcontextprotocol/client`. The same tools on SDK 1.x are `mcp-async/mcp/v1`.
  *
  * @packageDocumentation
  */
 export {
+  ContinuationLostError,
+  ContinuationTimeoutError,
+  type FollowOptions,
+  type ProgressUpdate,
+} from './follow.js';
+export type { LongRunningContext, LongRunningOptions, ToolAnswer } from './long-running.js';
+export type { OperationToolsOptions } from './operation-tools.js';
+export { STDIO_OWNER } from './owner.js';
+export type { ProgressForwardingOptions } from './progress-forwarder.js';
+export {
+  type CallToolResult,
+  type ContentBlock,
+  OPERATION_META_KEY,
+  type RunningState,
+  type ToolNames,
+} from './tool-results.js';
+export { type ContinuationOptions, callToolWithContinuation } from './v2/client.js';
+export {
   type AsyncTools,
   type AsyncToolsOptions,
-  type LongRunningContext,
+  defaultOwner,
   type LongRunningToolConfig,
   type LongRunningToolHandler,
+  type OwnerResolver,
   registerAsyncTools,
-  type ToolAnswer,
+  serverFactory,
   type ToolArgs,
-} from './async-tools.js';
-export {
-  ContinuationLostError,
-  type ContinuationOptions,
-  ContinuationTimeoutError,
-  callToolWithContinuation,
-} from './client.js';
-export { ANONYMOUS_OWNER, defaultOwner, type OwnerResolver, type ToolExtra } from './owner.js';
-export type { ProgressForwardingOptions } from './progress-forwarder.js';
-export { ExecutorTaskStore, withTasks } from './task-store.js';
-export type { TaskPage } from './tasks.js';
-export { OPERATION_META_KEY, type RunningState, type ToolNames } from './tool-results.js';
+} from './v2/register.js';

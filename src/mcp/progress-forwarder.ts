@@ -1,11 +1,21 @@
 // Sends an operation's progress to one MCP request as notifications/progress: throttled, always
 // ending with the latest value, and with a heartbeat while the request waits, so that clients
-// which reset their timeout on progress keep the call alive.
+// which reset their timeout on progress keep the call alive. The same for both SDK lines: each
+// adapter hands over the request's token and its way of sending a notification.
 
-import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import type { Executor, Progress } from '../index.js';
 import { checkMilliseconds, checkOptions, describeValue } from '../validate.js';
-import type { ToolExtra } from './owner.js';
+
+/** A `notifications/progress` message, as both SDK lines send it. */
+export interface ProgressNotification {
+  method: 'notifications/progress';
+  params: {
+    progressToken: string | number;
+    progress: number;
+    total?: number;
+    message?: string;
+  };
+}
 
 /** How progress reaches the client. */
 export interface ProgressForwardingOptions {
@@ -68,18 +78,9 @@ export interface ProgressSink {
   /** The client's token; without one the forwarder sends nothing. */
   readonly progressToken: string | number | undefined;
   /** Sends one notification; a rejection means the client went away. */
-  readonly sendNotification: (notification: ServerNotification) => Promise<void>;
+  readonly sendNotification: (notification: ProgressNotification) => Promise<void>;
   /** Fires when the request is over; nothing is sent after it. */
   readonly signal?: AbortSignal | undefined;
-}
-
-/** The sink of one request: its token, its notification channel, its signal. */
-export function requestSink(extra: ToolExtra): ProgressSink {
-  return {
-    progressToken: extra._meta?.progressToken,
-    sendNotification: extra.sendNotification,
-    signal: extra.signal,
-  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Turns the executor's answers into MCP tool results, written for a model to read: what happened,
-// and what to call next.
+// and what to call next. Written once for both SDK lines: a tool result is the same JSON in both,
+// so it is typed here by its shape (each SDK's adapter hands it over as its own CallToolResult).
 
-import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   OperationCancelledError,
   type OperationResult,
@@ -10,6 +10,26 @@ import {
   type RunningResult,
 } from '../index.js';
 import { formatDuration, percentOf } from '../results.js';
+
+/** One block of a tool result's `content` (text, image, audio, a resource...), by its shape. */
+export interface ContentBlock {
+  /** `"text"`, `"image"`, `"audio"`, `"resource"`, `"resource_link"`. */
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
+
+/** A tool result (`CallToolResult` in both SDK lines), by its shape. */
+export interface CallToolResult {
+  /** What the model reads. */
+  content: ContentBlock[];
+  /** The result as data, matching the tool's output schema when it has one. */
+  structuredContent?: Record<string, unknown> | undefined;
+  /** Set when the tool reports an error (the model reads why in `content`). */
+  isError?: boolean | undefined;
+  /** Metadata; answers about an operation carry its state under {@link OPERATION_META_KEY}. */
+  _meta?: Record<string, unknown> | undefined;
+  [field: string]: unknown;
+}
 
 /** The key under `_meta` where every answer about an operation carries its machine-readable state. */
 export const OPERATION_META_KEY = 'io.github.mcp-async/operation';
@@ -136,7 +156,7 @@ export function finishedToolResult(result: Exclude<OperationResult<unknown>, Run
  * long-running tool's), else its JSON as text (an operation started through the Executor directly).
  */
 function asToolResult(value: unknown): CallToolResult {
-  if (CallToolResultSchema.safeParse(value).success) return value as CallToolResult;
+  if (toolResultProblem(value) === undefined) return value as CallToolResult;
   const text = value === undefined ? 'The operation completed.' : JSON.stringify(value);
   const structured = value !== null && typeof value === 'object' && !Array.isArray(value);
   return {
@@ -151,12 +171,35 @@ function asToolResult(value: unknown): CallToolResult {
  * broken the client instead).
  */
 export function checkHandlerResult(toolName: string, value: unknown): CallToolResult {
-  const parsed = CallToolResultSchema.safeParse(value);
-  if (parsed.success) return value as CallToolResult;
+  const problem = toolResultProblem(value);
+  if (problem === undefined) return value as CallToolResult;
   const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
   return errorToolResult(
-    `Tool ${toolName} returned an invalid result (${got}); a tool must return { content: [...] }: ${parsed.error.message}`,
+    `Tool ${toolName} returned an invalid result (${got}); a tool must return { content: [...] }: ${problem}`,
   );
+}
+
+/**
+ * What keeps `value` from being a tool result, or `undefined` when it is one: an object whose
+ * `content` is an array of blocks with a string `type`, and whose `isError`, `structuredContent`
+ * and `_meta`, when present, are a boolean and objects. (Each SDK checks the blocks further when
+ * it sends the result.)
+ */
+function toolResultProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return 'it is not an object';
+  const { content, isError, structuredContent, _meta } = value;
+  if (!Array.isArray(content)) return '`content` is not an array';
+  const bad = content.findIndex((block) => !isObject(block) || typeof block.type !== 'string');
+  if (bad !== -1) return `\`content[${bad}]\` is not a block with a \`type\``;
+  if (isError !== undefined && typeof isError !== 'boolean') return '`isError` is not a boolean';
+  if (structuredContent !== undefined && !isObject(structuredContent))
+    return '`structuredContent` is not an object';
+  if (_meta !== undefined && !isObject(_meta)) return '`_meta` is not an object';
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** ` (reason)` for a cancellation through `cancel()`, `: message` for any other cause (a stop). */

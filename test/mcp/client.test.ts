@@ -6,7 +6,7 @@ import {
   ContinuationLostError,
   ContinuationTimeoutError,
   callToolWithContinuation,
-} from '../../src/mcp/index.js';
+} from '../../src/mcp/v1/index.js';
 import { call, newGate, startTestServer, type TestServer, textOf, watchSent } from './connect.js';
 
 let server: TestServer | undefined;

@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { bearerNameAuthenticator, serveHttp } from '../../example/http-server.js';
 import { Executor } from '../../src/index.js';
-import { type AsyncToolsOptions, OPERATION_META_KEY, type RunningState } from '../../src/mcp/index.js';
+import { type AsyncToolsOptions, OPERATION_META_KEY, type RunningState } from '../../src/mcp/v1/index.js';
 import { WorkerPool } from '../../src/workers/index.js';
 import { createTestServer } from '../fixtures/test-server.js';
 

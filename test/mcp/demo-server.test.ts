@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoServer } from '../../example/demo-server.js';
 import { serveHttp } from '../../example/http-server.js';
 import { Executor } from '../../src/index.js';
-import { ContinuationLostError, callToolWithContinuation } from '../../src/mcp/index.js';
+import { ContinuationLostError, callToolWithContinuation } from '../../src/mcp/v1/index.js';
 import { deferred } from '../helpers.js';
 import { watchSent } from './connect.js';
 

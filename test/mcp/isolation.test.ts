@@ -90,4 +90,35 @@ describe('owner isolation: continue, cancel, list and tasks/*', () => {
       ).toBe(`gate ${gate} passed`);
     });
   });
+
+  describe('between two unauthenticated callers (stateless HTTP, no session): the id is the only capability', () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startTestServer('http-stateless');
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+
+    it("nothing lists one caller's operations to another (nor to itself); whoever holds the id reaches it", async () => {
+      const first = await server.connect();
+      const second = await server.connect();
+      const gate = newGate();
+      const id = stateOf(await call(first, 'gated', { gate }))!.operation_id;
+      for (const caller of [first, second]) {
+        const listed = await call(caller, 'list_operations');
+        expect(JSON.stringify(listed)).not.toContain(id);
+        expect(listed.structuredContent).toEqual({ operations: [] });
+        expect(textOf(listed)).toContain('reachable only by their operation_id');
+        expect(JSON.stringify(await caller.experimental.tasks.listTasks())).not.toContain(id);
+      }
+      // The id is the capability: the second caller, given it, follows the operation.
+      const still = await call(second, 'continue_operation', { operation_id: id, wait_seconds: 0 });
+      expect(stateOf(still)?.status).toBe('running');
+      await call(first, 'open_gate', { gate });
+      expect(textOf(await call(second, 'continue_operation', { operation_id: id, wait_seconds: 10 }))).toBe(
+        `gate ${gate} passed`,
+      );
+    });
+  });
 });

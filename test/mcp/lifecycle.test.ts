@@ -49,7 +49,8 @@ describe.each(TRANSPORTS)('over %s, with the real SDK client', (kind) => {
   });
 
   it('a client timeout shorter than the work: the wait ends, the work goes on, list_operations finds it, continue fetches it', async () => {
-    const client = await server.connect();
+    // Stateless HTTP has no session: only an authenticated client's operations can be listed.
+    const client = await server.connect(kind === 'http-stateless' ? 'timeout-lister' : undefined);
     const gate = newGate();
     // Stateful transports carry the client's notifications/cancelled to the request it cancels,
     // which ends the wait at once. A stateless server gets that notification on a fresh instance
@@ -77,7 +78,7 @@ describe.each(TRANSPORTS)('over %s, with the real SDK client', (kind) => {
       }[];
       const mine = operations.filter((operation) => operation.operation_type === tool);
       expect(mine.length).toBeGreaterThanOrEqual(1);
-      return mine.at(-1)!.operation_id;
+      return mine[0]!.operation_id; // newest first
     };
     const id =
       kind === 'http-stateless'

@@ -3,7 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Executor } from '../../src/index.js';
-import { registerAsyncTools } from '../../src/mcp/index.js';
+import { registerAsyncTools } from '../../src/mcp/v1/index.js';
 import { call, newGate, startTestServer, stateOf, type TestServer } from './connect.js';
 
 type LogData = { event: string; operation_id: string; status: string; message: string };

@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Executor } from '../../src/index.js';
-import { registerAsyncTools } from '../../src/mcp/index.js';
+import { registerAsyncTools } from '../../src/mcp/v1/index.js';
 import { call, newGate, startTestServer, stateOf, type TestServer, textOf } from './connect.js';
 
 let server: TestServer | undefined;

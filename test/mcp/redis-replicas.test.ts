@@ -32,9 +32,11 @@ function startReplica(): Promise<{ proc: ChildProcess; url: URL }> {
   });
 }
 
+/** The same authenticated client on any replica: its operations follow it across them. */
 async function connect(url: URL): Promise<Client> {
   const client = new Client({ name: 'test', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(url));
+  const requestInit = { headers: { authorization: 'Bearer replicas-test' } };
+  await client.connect(new StreamableHTTPClientTransport(url, { requestInit }));
   return client;
 }
 

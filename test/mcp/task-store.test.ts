@@ -2,7 +2,7 @@
 // by session, cancel through the executor, and no task made or finished from outside.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Executor, OperationCancelledError } from '../../src/index.js';
-import { ExecutorTaskStore, withTasks } from '../../src/mcp/index.js';
+import { ExecutorTaskStore, withTasks } from '../../src/mcp/v1/index.js';
 import { deferred, expectStatus } from '../helpers.js';
 
 let executor: Executor;

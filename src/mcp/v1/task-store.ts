@@ -15,9 +15,9 @@ import type {
   ServerCapabilities,
   Task,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Executor } from '../index.js';
-import { checkMilliseconds, checkOptions } from '../validate.js';
-import { sessionOwner } from './owner.js';
+import type { Executor } from '../../index.js';
+import { checkMilliseconds, checkOptions } from '../../validate.js';
+import { ownerOfCaller } from '../owner.js';
 import { OperationTasks, type TaskPage } from './tasks.js';
 
 /** The `pollInterval` tasks suggest to clients when none is configured. */
@@ -67,7 +67,7 @@ export class ExecutorTaskStore implements TaskStore {
 
   async getTask(taskId: string, sessionId?: string): Promise<Task | null> {
     try {
-      return await this.#tasks.get(taskId, sessionOwner(sessionId));
+      return await this.#tasks.get(taskId, ownerOfCaller({ sessionId }));
     } catch {
       return null;
     }
@@ -82,7 +82,7 @@ export class ExecutorTaskStore implements TaskStore {
 
   /** The result of a terminal task (held until the task ends, should it still be working). */
   async getTaskResult(taskId: string, sessionId?: string): Promise<Result> {
-    return this.#tasks.result(taskId, sessionOwner(sessionId));
+    return this.#tasks.result(taskId, ownerOfCaller({ sessionId }));
   }
 
   async updateTaskStatus(
@@ -96,11 +96,11 @@ export class ExecutorTaskStore implements TaskStore {
         `ExecutorTaskStore only moves a task to "cancelled" (asked for "${status}"): the executor settles it otherwise`,
       );
     }
-    await this.#tasks.cancel(taskId, sessionOwner(sessionId), statusMessage ?? 'the task was cancelled');
+    await this.#tasks.cancel(taskId, ownerOfCaller({ sessionId }), statusMessage ?? 'the task was cancelled');
   }
 
   async listTasks(cursor?: string, sessionId?: string): Promise<TaskPage> {
-    return this.#tasks.list(sessionOwner(sessionId), cursor);
+    return this.#tasks.list(ownerOfCaller({ sessionId }), cursor);
   }
 }
 

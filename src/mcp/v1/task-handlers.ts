@@ -7,21 +7,19 @@
 //   is announced with notifications/tasks/status;
 // - a call without params.task to a tool that declares taskSupport 'optional' answers within the
 //   tool's wait budget, like any long-running tool (the SDK instead polls the task on the server
-//   until it ends, holding the request past the client's timeout).
+//   until it ends, holding the request past the client's timeout): see sdk-internals.ts.
 
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
-  type CallToolRequest,
-  type CallToolResult,
   CancelTaskRequestSchema,
   GetTaskPayloadRequestSchema,
   GetTaskRequestSchema,
   ListTasksRequestSchema,
   type Task,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Executor, ExecutorEvents } from '../index.js';
-import type { OwnerResolver, ToolExtra } from './owner.js';
-import type { ProgressForwarder } from './progress-forwarder.js';
+import type { Executor, ExecutorEvents } from '../../index.js';
+import type { ProgressForwarder } from '../progress-forwarder.js';
+import type { OwnerResolver } from './register.js';
 import type { OperationTasks } from './tasks.js';
 
 /** Answers tasks/get, tasks/result, tasks/list and tasks/cancel on `server` from `tasks`. */
@@ -100,54 +98,4 @@ export class TaskFollower {
       .notification({ method: 'notifications/tasks/status', params: taskOf() })
       .catch(() => undefined); // the client went away; tasks/get still answers
   }
-}
-
-/** Answers a call that did not ask for a task, within the tool's wait budget. */
-export type InlineAnswer = (args: unknown, extra: ToolExtra) => Promise<CallToolResult>;
-
-const inlineAnswers = new WeakMap<McpServer, WeakMap<RegisteredTool, InlineAnswer>>();
-
-/**
- * Makes `server` answer calls to `tool` that carry no `params.task` with `answer` instead of the
- * SDK's polling. The SDK routes such calls through McpServer's private
- * `handleAutomaticTaskPolling(tool, request, extra)`, after its own checks; this replaces it on
- * this one instance, for the tools registered here only, and validates the arguments with the
- * SDK's own `validateToolInput` so that errors read the same. Throws at registration, not at the
- * first call, if this SDK version lacks either method.
- */
-export function answerUntaskedCallsInline(
-  server: McpServer,
-  tool: RegisteredTool,
-  answer: InlineAnswer,
-): void {
-  let answers = inlineAnswers.get(server);
-  if (answers === undefined) {
-    answers = new WeakMap();
-    inlineAnswers.set(server, answers);
-    type Internals = {
-      handleAutomaticTaskPolling?: (
-        tool: RegisteredTool,
-        request: CallToolRequest,
-        extra: ToolExtra,
-      ) => Promise<unknown>;
-      validateToolInput?: (tool: RegisteredTool, args: unknown, name: string) => Promise<unknown>;
-    };
-    const internals = server as unknown as Internals;
-    const sdkPolling = internals.handleAutomaticTaskPolling;
-    const validate = internals.validateToolInput;
-    if (typeof sdkPolling !== 'function' || typeof validate !== 'function') {
-      throw new Error(
-        'This version of @modelcontextprotocol/sdk has no McpServer.handleAutomaticTaskPolling/validateToolInput: ' +
-          'mcp-async cannot keep calls without params.task from polling; create the server without the tasks capability',
-      );
-    }
-    const own = answers;
-    internals.handleAutomaticTaskPolling = async function (this: McpServer, registered, request, extra) {
-      const inline = own.get(registered);
-      if (inline === undefined) return sdkPolling.call(this, registered, request, extra);
-      const args = await validate.call(this, registered, request.params.arguments, request.params.name);
-      return inline(args, extra);
-    };
-  }
-  answers.set(tool, answer);
 }

@@ -4,13 +4,7 @@
 // that error's text, so a task is one store read). Shared by the
 // request handlers (owner from the request) and the TaskStore (owner from the session).
 
-import {
-  type CallToolResult,
-  ErrorCode,
-  McpError,
-  RELATED_TASK_META_KEY,
-  type Task,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, RELATED_TASK_META_KEY, type Task } from '@modelcontextprotocol/sdk/types.js';
 import {
   type CancelOutcome,
   type Executor,
@@ -18,9 +12,9 @@ import {
   type OperationPage,
   type OperationResult,
   type OperationSnapshot,
-} from '../index.js';
-import { describeValue } from '../validate.js';
-import { describeState, finishedToolResult } from './tool-results.js';
+} from '../../index.js';
+import { describeValue } from '../../validate.js';
+import { type CallToolResult, describeState, finishedToolResult } from '../tool-results.js';
 
 /** How many tasks one `tasks/list` page holds. */
 const TASK_PAGE_SIZE = 100;
@@ -77,8 +71,12 @@ export class OperationTasks {
     }
   }
 
-  /** The owner's tasks, newest first, a page at a time. */
+  /**
+   * The owner's tasks, newest first, a page at a time. An unidentified caller (no owner) gets none:
+   * the unowned tasks are every stranger's, reachable by their id alone.
+   */
   async list(owner: string | undefined, cursor: string | undefined): Promise<TaskPage> {
+    if (owner === undefined) return { tasks: [] };
     let page: OperationPage;
     try {
       page = await this.#executor.list({ owner, limit: TASK_PAGE_SIZE, cursor });

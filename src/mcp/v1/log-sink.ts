@@ -5,9 +5,10 @@
 
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
-import type { Executor, LogLevel } from '../index.js';
-import { atLeast, checkLogLevel, LIFECYCLE_EVENTS, type LifecycleEvent, logEntryOf } from '../logging.js';
-import type { ToolExtra } from './owner.js';
+import type { Executor, LogLevel } from '../../index.js';
+import { atLeast, checkLogLevel, LIFECYCLE_EVENTS, type LifecycleEvent, logEntryOf } from '../../logging.js';
+import type { ToolExtra } from './register.js';
+import { honoursSetLevel } from './sdk-internals.js';
 
 const MCP_LEVEL: Record<LogLevel, LoggingLevel> = {
   debug: 'debug',
@@ -24,13 +25,7 @@ export class LogSink {
     const threshold = checkLogLevel('logging.level', option === true ? 'info' : (option.level ?? 'info'));
     // The SDK keeps the client's logging/setLevel itself, but only on a server created with the
     // logging capability; without it, levels could not be honoured.
-    let honoursSetLevel = false;
-    try {
-      server.server.assertCanSetRequestHandler('logging/setLevel');
-    } catch {
-      honoursSetLevel = true;
-    }
-    if (!honoursSetLevel) {
+    if (!honoursSetLevel(server)) {
       throw new Error(
         'registerAsyncTools({ logging }) needs an McpServer created with { capabilities: { logging: {} } }, ' +
           'so that clients can choose their level with logging/setLevel',
@@ -67,9 +62,12 @@ export class LogSink {
     };
   }
 
-  /** Notes an owner (and the session) making a request through this server; answers the owner. */
-  seen(extra: ToolExtra, owner: string): string {
-    this.#owners.add(owner);
+  /**
+   * Notes an owner (and the session) making a request through this server; answers the owner. An
+   * unidentified caller (no owner) hears nothing: the unowned operations are every stranger's.
+   */
+  seen(extra: ToolExtra, owner: string | undefined): string | undefined {
+    if (owner !== undefined) this.#owners.add(owner);
     if (extra.sessionId !== undefined) this.#sessionId = extra.sessionId;
     return owner;
   }

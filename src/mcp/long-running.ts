@@ -1,0 +1,252 @@
+// A long-running tool, written once for both SDK lines: its handler runs through the executor, a
+// call answers the tool's own result within its wait budget or "still running" with an operation
+// id, progress goes to the request while it waits, and the result is checked (shape, output
+// schema, size) when the work ends, so that continue_operation hands out exactly what a synchronous
+// call would have. An SDK adapter registers it and says who is calling (a ToolCall).
+
+import type {
+  OperationContext,
+  OperationFunction,
+  OperationResult,
+  Progress,
+  ProgressReporter,
+} from '../index.js';
+import { checkMilliseconds, checkOptions, describeValue } from '../validate.js';
+import { type OperationTools, refuseBadMeta, type ToolCall } from './operation-tools.js';
+import { ProgressForwarder } from './progress-forwarder.js';
+import {
+  type CallToolResult,
+  checkHandlerResult,
+  errorToolResult,
+  finishedToolResult,
+  runningToolResult,
+} from './tool-results.js';
+
+/** What a long-running tool's handler receives besides its arguments. */
+export interface LongRunningContext {
+  /** Fires when the operation is cancelled, outlives `maxLifetimeMs`, or the executor stops. */
+  readonly signal: AbortSignal;
+  /** The operation's id (reading it makes the operation reachable by `continue_operation` at once). */
+  readonly operationId: string;
+  /**
+   * Reports progress, in phases if you like: kept for `continue_operation` and
+   * `list_operations`, and sent to the client as `notifications/progress` while a request that
+   * carried a `progressToken` waits on the operation (the original call, or a continuation).
+   */
+  readonly progress: ProgressReporter;
+  /**
+   * The owner of the operation, as the owner resolver decided; `undefined` when the caller is
+   * not identified (the operation id is then the only capability).
+   */
+  readonly owner: string | undefined;
+}
+
+/** What a long-running tool returns: the tool result, exactly as a plain tool would. */
+export type ToolAnswer<Result = CallToolResult> = Result | Promise<Result>;
+
+/** The wait options a long-running tool takes besides the SDK's `registerTool` config. */
+export interface LongRunningOptions<Args> {
+  /**
+   * How long a call waits for the work before answering "running".
+   * @defaultValue the executor's `defaultWaitMs`
+   */
+  waitMs?: number | undefined;
+  /**
+   * `'auto'`: a call expected to outlive the wait (by `estimate`, else by the median of the tool's
+   * recent runs) answers "running" at once instead of holding the client for the whole wait,
+   * saying why.
+   */
+  background?: 'auto' | undefined;
+  /**
+   * The tool author's prior for `background: 'auto'`: how long a call with these arguments will
+   * take, in milliseconds (from an input size, an item count...), or `undefined` to go by the
+   * learned median. A hook that throws or answers something else than a number of milliseconds
+   * counts as `undefined`.
+   */
+  estimate?: ((args: Args) => number | undefined) | undefined;
+}
+
+const LONG_RUNNING_KEYS = ['waitMs', 'background', 'estimate'] as const;
+
+/** Checks a result's `structuredContent` against the tool's output schema: what is wrong, or `undefined`. */
+export type OutputCheck = (structuredContent: unknown) => Promise<string | undefined>;
+
+/**
+ * Splits a long-running tool's config into what the SDK's `registerTool` takes (`sdkKeys`) and the
+ * {@link LongRunningOptions}, refusing any other key, and checks the options and the handler.
+ */
+export function splitToolConfig(
+  name: string,
+  config: unknown,
+  handler: unknown,
+  sdkKeys: readonly string[],
+): { sdkConfig: Record<string, unknown>; options: LongRunningOptions<never> } {
+  const given = checkOptions(
+    `the config of tool ${JSON.stringify(name).slice(0, 130)}`,
+    config,
+    new Set([...sdkKeys, ...LONG_RUNNING_KEYS]),
+  );
+  const { waitMs, background, estimate, ...sdkConfig } = given;
+  if (waitMs !== undefined) checkMilliseconds('waitMs', waitMs, Number.MAX_SAFE_INTEGER);
+  if (background !== undefined && background !== 'auto') {
+    throw new TypeError(`Expected \`background\` to be "auto", got ${describeValue(background)}`);
+  }
+  if (estimate !== undefined && typeof estimate !== 'function') {
+    throw new TypeError(`Expected \`estimate\` to be a function, got ${describeValue(estimate)}`);
+  }
+  if (typeof handler !== 'function') {
+    throw new TypeError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`);
+  }
+  return { sdkConfig, options: { waitMs, background, estimate } as LongRunningOptions<never> };
+}
+
+/** One long-running tool: its work, and what a call to it answers. */
+export class LongRunningTool {
+  readonly name: string;
+  readonly #tools: OperationTools;
+  readonly #options: LongRunningOptions<never>;
+  readonly #handler: (args: unknown, context: LongRunningContext) => ToolAnswer;
+  readonly #checkOutput: OutputCheck | undefined;
+
+  /**
+   * @param handler - the tool's handler, called with its parsed arguments (`undefined` for a tool
+   *   without input) and a {@link LongRunningContext}
+   * @param checkOutput - the output schema's check, for a tool that has one
+   */
+  constructor(
+    tools: OperationTools,
+    name: string,
+    options: LongRunningOptions<never>,
+    handler: (args: unknown, context: LongRunningContext) => ToolAnswer,
+    checkOutput: OutputCheck | undefined,
+  ) {
+    this.#tools = tools;
+    this.name = name;
+    this.#options = options;
+    this.#handler = handler;
+    this.#checkOutput = checkOutput;
+  }
+
+  /** A plain call: the tool's result within the wait budget, else "running" with the operation id. */
+  async answer(args: unknown, call: ToolCall): Promise<CallToolResult> {
+    const refused = refuseBadMeta(call);
+    if (refused !== undefined) return refused;
+    const forwarder = new ProgressForwarder(call.progress, this.#tools.forwarding);
+    const { waitMs, background, estimate } = this.#options;
+    try {
+      const result = await this.#tools.executor.execute(this.work(args, call.owner), {
+        type: this.name,
+        owner: call.owner,
+        signal: call.signal,
+        onProgress: (progress) => forwarder.send(progress),
+        resultError: toolErrorOf,
+        ...(background === undefined ? {} : { background, estimateMs: estimateOf(estimate, args) }),
+        ...(waitMs === undefined ? {} : { waitMs }),
+      });
+      return result.status === 'running'
+        ? runningToolResult(result, this.#tools.names, this.#checkOutput === undefined)
+        : finishedToolResult(result);
+    } catch (error) {
+      return errorToolResult(
+        `Tool ${this.name} could not start: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      forwarder.close();
+    }
+  }
+
+  /**
+   * Starts the work in the background at once (a native task's creation), reporting progress to
+   * `onProgress`. Rejects only when the executor refuses the work.
+   */
+  start(
+    args: unknown,
+    owner: string | undefined,
+    onProgress: (progress: Progress) => void,
+  ): Promise<OperationResult<CallToolResult>> {
+    return this.#tools.executor.execute(this.work(args, owner), {
+      type: this.name,
+      owner,
+      waitMs: 0,
+      onProgress,
+      resultError: toolErrorOf,
+    });
+  }
+
+  /** The work of one call, as an operation: the handler, its result checked. */
+  work(args: unknown, owner: string | undefined): OperationFunction<CallToolResult> {
+    return async (context: OperationContext): Promise<CallToolResult> => {
+      const toolContext: LongRunningContext = {
+        get signal() {
+          return context.signal;
+        },
+        get operationId() {
+          return context.operationId;
+        },
+        progress: context.progress,
+        owner,
+      };
+      const answer = checkHandlerResult(this.name, await this.#handler(args, toolContext));
+      return this.#checkSize(await this.#checkStructured(answer));
+    };
+  }
+
+  /**
+   * What a synchronous call would have answered for a tool with an output schema: the SDKs refuse
+   * a successful result without matching `structuredContent`. Checked when the work completes, so
+   * that `continue_operation` hands out exactly that answer too.
+   */
+  async #checkStructured(result: CallToolResult): Promise<CallToolResult> {
+    if (this.#checkOutput === undefined || result.isError === true) return result;
+    if (result.structuredContent === undefined) {
+      return errorToolResult(
+        `Output validation error: Tool ${this.name} has an output schema but no structured content was provided`,
+      );
+    }
+    const problem = await this.#checkOutput(result.structuredContent);
+    if (problem === undefined) return result;
+    return errorToolResult(
+      `Output validation error: Invalid structured content for tool ${this.name}: ${problem}`,
+    );
+  }
+
+  /** A result past `maxResultBytes` (in JSON, as it is kept and sent) becomes an error naming both sizes. */
+  #checkSize(result: CallToolResult): CallToolResult {
+    const max = this.#tools.maxResultBytes;
+    if (max === Number.POSITIVE_INFINITY) return result;
+    let bytes: number;
+    try {
+      bytes = Buffer.byteLength(JSON.stringify(result));
+    } catch (error) {
+      return errorToolResult(
+        `Tool ${this.name} returned a result that cannot be sent as JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    return bytes <= max
+      ? result
+      : errorToolResult(
+          `Tool ${this.name} returned ${bytes} bytes, more than the ${max} allowed (maxResultBytes); the result was dropped`,
+        );
+  }
+}
+
+/** The error a tool result reports (`isError`): its text, for the record to keep; else undefined. */
+function toolErrorOf(result: CallToolResult): string | undefined {
+  if (result.isError !== true) return undefined;
+  const text = result.content.find((block) => block.type === 'text');
+  return typeof text?.text === 'string' ? text.text : 'The tool reported an error.';
+}
+
+/** The tool's estimate for these arguments; a hook that throws or answers nonsense counts as none. */
+function estimateOf(
+  estimate: ((args: never) => number | undefined) | undefined,
+  args: unknown,
+): number | undefined {
+  if (estimate === undefined) return undefined;
+  try {
+    const ms = estimate(args as never);
+    return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
