@@ -13,7 +13,7 @@ import {
   CallToolResultSchema,
   CreateTaskResultSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { serveHttp } from '../example/http-server.js';
+import { serveHttp } from '../example/v1/http-server.js';
 import { Executor } from '../src/index.js';
 import { OPERATION_META_KEY, type RunningState } from '../src/mcp/v1/index.js';
 import { createBenchServer } from './e2e-server.js';

@@ -1,18 +1,18 @@
-// `npm run demo`: spawns example/server.ts over stdio with the real MCP SDK client and prints a
-// transcript: a render that outlives the server's wait budget answers "still running", is
-// long-polled with continue_operation to its result while progress arrives, a second render is
-// cancelled, and list_operations shows both. Then the same render as a native MCP task, and once
-// more through callToolWithContinuation, which follows either way on its own.
+// `npm run demo`: the current MCP line end to end. The SDK v2 client, pinned to protocol 2026-07-28,
+// spawns example/server.ts (SDK v2, serveStdio) and prints a transcript: a render that outlives the
+// server's wait budget answers "still running" and is long-polled with continue_operation to its
+// own result while progress arrives on each request; a second render is cancelled; list_operations
+// shows both; bad input gets an error naming the field; then one more render through
+// callToolWithContinuation, one await for all of it. (`npm run demo:v1` shows the same on SDK 1.x.)
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-
+import { type CallToolResult, Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import {
-  type CallToolResult,
-  CallToolResultSchema,
-  CreateTaskResultSchema,
-} from '@modelcontextprotocol/sdk/types.js';
-import { callToolWithContinuation, OPERATION_META_KEY, type RunningState } from '../src/mcp/v1/index.js';
+  callToolWithContinuation,
+  OPERATION_META_KEY,
+  type ProgressUpdate,
+  type RunningState,
+} from '../src/mcp/index.js';
 
 const started = Date.now();
 const log = (line: string) =>
@@ -21,8 +21,13 @@ const textOf = (result: CallToolResult) =>
   result.content.map((part) => (part.type === 'text' ? part.text : `[${part.type}]`)).join(' ');
 const runningState = (result: CallToolResult) =>
   result._meta?.[OPERATION_META_KEY] as RunningState | undefined;
+const onprogress = (p: ProgressUpdate) =>
+  log(`  progress notification: ${p.progress}/${p.total} ${p.message ?? ''}`);
 
-const client = new Client({ name: 'mcp-async-demo-client', version: '0.1.0' });
+const client = new Client(
+  { name: 'mcp-async-demo-client', version: '0.1.0' },
+  { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+);
 await client.connect(
   new StdioClientTransport({
     command: process.execPath,
@@ -32,23 +37,24 @@ await client.connect(
   }),
 );
 const { tools } = await client.listTools();
-log(`connected; tools: ${tools.map((tool) => tool.name).join(', ')}`);
+log(
+  `connected (protocol era: ${client.getProtocolEra()}); tools: ${tools.map((tool) => tool.name).join(', ')}`,
+);
 
 log('call render_video {frames: 16, frame_ms: 250} (about 4.5 s of work; the server waits 1.5 s)');
 let result = (await client.callTool(
   { name: 'render_video', arguments: { title: 'Launch trailer', frames: 16, frame_ms: 250 } },
-  undefined,
-  { onprogress: (p) => log(`  progress notification: ${p.progress}/${p.total} ${p.message ?? ''}`) },
+  { onprogress },
 )) as CallToolResult;
 log(`<- ${textOf(result)}`);
 
 let state = runningState(result);
 while (state?.status === 'running') {
   log(`call continue_operation {operation_id: "${state.operation_id}", wait_seconds: 2}`);
-  result = (await client.callTool({
-    name: 'continue_operation',
-    arguments: { operation_id: state.operation_id, wait_seconds: 2 },
-  })) as CallToolResult;
+  result = (await client.callTool(
+    { name: 'continue_operation', arguments: { operation_id: state.operation_id, wait_seconds: 2 } },
+    { onprogress },
+  )) as CallToolResult;
   log(`<- ${textOf(result)}`);
   state = runningState(result);
 }
@@ -66,47 +72,23 @@ if (longState !== undefined) {
     arguments: { operation_id: longState.operation_id },
   })) as CallToolResult;
   log(`<- ${textOf(cancelled)}`);
-  const after = (await client.callTool({
-    name: 'continue_operation',
-    arguments: { operation_id: longState.operation_id, wait_seconds: 0 },
-  })) as CallToolResult;
-  log(`<- continue_operation after the cancel: ${textOf(after)}`);
 }
 
 log('call list_operations {}');
-log(
-  `<- ${textOf((await client.callTool({ name: 'list_operations', arguments: {} })) as CallToolResult).replaceAll('\n', '\n         ')}`,
-);
+const listed = (await client.callTool({ name: 'list_operations', arguments: {} })) as CallToolResult;
+log(`<- ${textOf(listed).replaceAll('\n', '\n         ')}`);
 log('call continue_operation {operation_id: 42} (bad input)');
 log(
   `<- ${textOf((await client.callTool({ name: 'continue_operation', arguments: { operation_id: 42 } })) as CallToolResult)}`,
 );
 
-log('call render_video {frames: 8} as a native MCP task (params.task)');
-const { task } = await client.request(
-  {
-    method: 'tools/call',
-    params: { name: 'render_video', arguments: { title: 'Teaser', frames: 8, frame_ms: 250 } },
-  },
-  CreateTaskResultSchema,
-  {
-    task: {},
-    onprogress: (p) => log(`  progress notification: ${p.progress}/${p.total} ${p.message ?? ''}`),
-  },
-);
-log(`<- task ${task.taskId}: ${task.status} (${task.statusMessage ?? ''})`);
-log(`call tasks/result {taskId: "${task.taskId}"} (answers when the render ends)`);
-const taskResult = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
-log(`<- ${textOf(taskResult)}`);
-log(`call tasks/get -> ${(await client.experimental.tasks.getTask(task.taskId)).status}`);
-
-log('callToolWithContinuation(render_video {frames: 8}): one await, however the server answers');
+log('callToolWithContinuation(render_video {frames: 8}): one await, however long the tool takes');
 const followed = await callToolWithContinuation(
   client,
   { name: 'render_video', arguments: { title: 'Outro', frames: 8, frame_ms: 250 } },
-  { onProgress: (p) => log(`  progress notification: ${p.progress}/${p.total} ${p.message ?? ''}`) },
+  { onProgress: onprogress },
 );
 log(`<- ${textOf(followed)}`);
 
 await client.close();
-log('closed; the server exits with its stdin');
+log('closed; the server drains and exits with its stdin');

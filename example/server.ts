@@ -1,16 +1,17 @@
-// A stdio MCP server with the demo's slow tool. Claude Desktop / Claude Code / MCP Inspector run
-// it as `npx tsx example/server.ts` (see the README). stdout is the protocol: nothing else is
-// written to it.
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createDemoExecutor, createDemoServer } from './demo-server.js';
+// The demo MCP server over stdio, on SDK v2: serveStdio builds a server per connection (in the era
+// the client opens with: the 2025 handshake, or 2026-07-28), every one on this process's executor.
+// Claude Desktop / Claude Code / MCP Inspector run it as `npx tsx example/server.ts` (see the
+// README). stdout is the protocol: nothing else is written to it.
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { createDemoExecutor, createDemoFactory } from './demo-tools.js';
 
 const executor = createDemoExecutor();
-const server = createDemoServer(executor);
-await server.connect(new StdioServerTransport());
+const handle = serveStdio(createDemoFactory(executor));
 
 const shutdown = async () => {
-  await executor.stop();
-  await server.close();
+  // A graceful drain: work about to finish may, while new calls are refused.
+  await executor.stop({ drainMs: 5000 });
+  await handle.close();
 };
 process.stdin.on('close', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());

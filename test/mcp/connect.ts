@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { bearerNameAuthenticator, serveHttp } from '../../example/http-server.js';
+import { bearerNameAuthenticator, serveHttp } from '../../example/v1/http-server.js';
 import { Executor } from '../../src/index.js';
 import { type AsyncToolsOptions, OPERATION_META_KEY, type RunningState } from '../../src/mcp/v1/index.js';
 import { WorkerPool } from '../../src/workers/index.js';

@@ -1,4 +1,4 @@
-// callToolWithContinuation against the demo server itself (example/server.ts over stdio, the demo
+// callToolWithContinuation against the demo server itself (example/v1/server.ts over stdio, the demo
 // HTTP server in process), by continue_operation and by native tasks: the render arrives as one
 // awaited result, and a server restart in the middle is a clear error, never a hang; the restarted
 // server then serves the same call.
@@ -7,8 +7,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoServer } from '../../example/demo-server.js';
-import { serveHttp } from '../../example/http-server.js';
+import { createDemoServer } from '../../example/v1/demo-server.js';
+import { serveHttp } from '../../example/v1/http-server.js';
 import { Executor } from '../../src/index.js';
 import { ContinuationLostError, callToolWithContinuation } from '../../src/mcp/v1/index.js';
 import { deferred } from '../helpers.js';
@@ -23,7 +23,7 @@ interface DemoServer {
 
 async function startDemo(kind: 'stdio' | 'http-stateful'): Promise<DemoServer> {
   if (kind === 'stdio') {
-    const script = fileURLToPath(new URL('../../example/server.ts', import.meta.url));
+    const script = fileURLToPath(new URL('../../example/v1/server.ts', import.meta.url));
     const clients: Client[] = [];
     return {
       async connect() {

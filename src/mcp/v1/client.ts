@@ -15,7 +15,6 @@ import {
 import { checkOptionalBoolean } from '../../validate.js';
 import {
   ContinuationLostError,
-  type FollowLimits,
   type FollowOptions,
   followContinuation,
   type ParsedFollow,

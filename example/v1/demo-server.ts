@@ -3,8 +3,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { Executor } from '../src/index.js';
-import { registerAsyncTools, withTasks } from '../src/mcp/v1/index.js';
+import { Executor } from '../../src/index.js';
+import { registerAsyncTools, withTasks } from '../../src/mcp/v1/index.js';
 
 /** Builds one McpServer (one per session or request on HTTP) on a shared executor. */
 export function createDemoServer(executor: Executor): McpServer {
