@@ -64,9 +64,17 @@ export interface LongRunningOptions<Args> {
    * counts as `undefined`.
    */
   estimate?: ((args: Args) => number | undefined) | undefined;
+  /**
+   * Cancel the work, not just the wait, when the call's request is cancelled while it waits (the
+   * client sent `notifications/cancelled`, timed out, or went away): for work nobody can use
+   * without the caller who asked for it. Once the call has answered "running", the operation
+   * belongs to its id and only `cancel_operation` (or its lifetime) ends it.
+   * @defaultValue false
+   */
+  cancelOnAbort?: boolean | undefined;
 }
 
-const LONG_RUNNING_KEYS = ['waitMs', 'background', 'estimate'] as const;
+const LONG_RUNNING_KEYS = ['waitMs', 'background', 'estimate', 'cancelOnAbort'] as const;
 
 /** Checks a result's `structuredContent` against the tool's output schema: what is wrong, or `undefined`. */
 export type OutputCheck = (structuredContent: unknown) => Promise<string | undefined>;
@@ -86,7 +94,7 @@ export function splitToolConfig(
     config,
     new Set([...sdkKeys, ...LONG_RUNNING_KEYS]),
   );
-  const { waitMs, background, estimate, ...sdkConfig } = given;
+  const { waitMs, background, estimate, cancelOnAbort, ...sdkConfig } = given;
   if (waitMs !== undefined) checkMilliseconds('waitMs', waitMs, Number.MAX_SAFE_INTEGER);
   if (background !== undefined && background !== 'auto') {
     throw new TypeError(`Expected \`background\` to be "auto", got ${describeValue(background)}`);
@@ -94,10 +102,16 @@ export function splitToolConfig(
   if (estimate !== undefined && typeof estimate !== 'function') {
     throw new TypeError(`Expected \`estimate\` to be a function, got ${describeValue(estimate)}`);
   }
+  if (cancelOnAbort !== undefined && typeof cancelOnAbort !== 'boolean') {
+    throw new TypeError(`Expected \`cancelOnAbort\` to be a boolean, got ${describeValue(cancelOnAbort)}`);
+  }
   if (typeof handler !== 'function') {
     throw new TypeError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`);
   }
-  return { sdkConfig, options: { waitMs, background, estimate } as LongRunningOptions<never> };
+  return {
+    sdkConfig,
+    options: { waitMs, background, estimate, cancelOnAbort } as LongRunningOptions<never>,
+  };
 }
 
 /** One long-running tool: its work, and what a call to it answers. */
@@ -132,7 +146,7 @@ export class LongRunningTool {
     const refused = refuseBadMeta(call);
     if (refused !== undefined) return refused;
     const forwarder = new ProgressForwarder(call.progress, this.#tools.forwarding);
-    const { waitMs, background, estimate } = this.#options;
+    const { waitMs, background, estimate, cancelOnAbort } = this.#options;
     try {
       const result = await this.#tools.executor.execute(this.work(args, call.owner), {
         type: this.name,
@@ -142,6 +156,7 @@ export class LongRunningTool {
         resultError: toolErrorOf,
         ...(background === undefined ? {} : { background, estimateMs: estimateOf(estimate, args) }),
         ...(waitMs === undefined ? {} : { waitMs }),
+        ...(cancelOnAbort === true ? { cancelOnAbort } : {}),
       });
       return result.status === 'running'
         ? runningToolResult(result, this.#tools.names, this.#checkOutput === undefined)

@@ -27,6 +27,12 @@ export interface V2TestServer {
   connect(era: Era, as?: string): Promise<Client>;
   /** The executor of an in-process (HTTP) server. */
   readonly executor: Executor | undefined;
+  /**
+   * Cuts every HTTP connection of `client`, as when a client process exits: nothing it has in
+   * flight is answered, and it can make no more requests. (Over stdio, a no-op: the server would
+   * exit with its client.)
+   */
+  sever(client: Client): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +49,17 @@ function newClient(era: Era): Client {
   );
 }
 
+/** The protocol revision each era must negotiate: a client that fell back would test the wrong era. */
+export const ERA_VERSION: Record<Era, string> = { legacy: '2025-11-25', modern: '2026-07-28' };
+
+function checkEra(client: Client, era: Era): Client {
+  const negotiated = client.getNegotiatedProtocolVersion();
+  if (negotiated !== ERA_VERSION[era]) {
+    throw new Error(`the ${era} client negotiated ${negotiated}, not ${ERA_VERSION[era]}`);
+  }
+  return client;
+}
+
 export async function startV2Server(
   transport: Transport,
   maxWaitMs = 5000,
@@ -57,6 +74,7 @@ export async function startV2Server(
     const script = fileURLToPath(new URL('../fixtures/v2-stdio-test-server.ts', import.meta.url));
     return {
       executor: undefined,
+      sever() {},
       async connect(era) {
         const client = newClient(era);
         await client.connect(
@@ -66,7 +84,7 @@ export async function startV2Server(
             stderr: 'inherit',
           }),
         );
-        return track(client);
+        return track(checkEra(client, era));
       },
       async close() {
         await Promise.all(clients.map((client) => client.close()));
@@ -82,13 +100,26 @@ export async function startV2Server(
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
+  const cut = new WeakMap<Client, AbortController>();
   return {
     executor,
+    sever(client) {
+      cut.get(client)?.abort(new Error('the client went away'));
+    },
     async connect(era, as) {
       const client = newClient(era);
       const headers: Record<string, string> = as === undefined ? {} : { authorization: `Bearer ${as}` };
-      await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
-      return track(client);
+      const gone = new AbortController();
+      cut.set(client, gone);
+      const fetchUntilGone: typeof fetch = (input, init) =>
+        fetch(input, {
+          ...init,
+          signal: init?.signal ? AbortSignal.any([init.signal, gone.signal]) : gone.signal,
+        });
+      await client.connect(
+        new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: fetchUntilGone }),
+      );
+      return track(checkEra(client, era));
     },
     async close() {
       await Promise.all(clients.map((client) => client.close()));

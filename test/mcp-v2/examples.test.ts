@@ -30,6 +30,7 @@ describe('the SDK v2 examples, as a newcomer runs them', () => {
         stderr: 'inherit',
       }),
     );
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
     const first = await call(client, render.name, render.arguments);
     expect(stateOf(first)?.status).toBe('running');
     const done = await callToolWithContinuation(client, render);
@@ -60,6 +61,7 @@ describe('the SDK v2 examples, as a newcomer runs them', () => {
         requestInit: { headers: { authorization: 'Bearer newcomer' } },
       }),
     );
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
     const first = await call(client, render.name, render.arguments);
     const id = stateOf(first)!.operation_id;
     let result = first;

@@ -1,7 +1,7 @@
 // The same long-running tools on MCP SDK v2: the real v2 Client against the v2 server, in both
 // protocol eras, over stdio (serveStdio) and Streamable HTTP (createMcpHandler through
 // @modelcontextprotocol/node, a server built per request on one executor).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newGate } from '../mcp/connect.js';
 import { call, SETUPS, startV2Server, stateOf, textOf, type V2TestServer } from './connect.js';
 
@@ -98,6 +98,71 @@ describe.each(SETUPS)('SDK v2 over %s, %s era', (transport, era) => {
     expect(textOf(after)).toContain('was cancelled (cancel_operation was called)');
     const again = await call(client, 'cancel_operation', { operation_id: id });
     expect(again.structuredContent).toMatchObject({ status: 'cancelled', cancelled: false });
+  });
+
+  /**
+   * Calls `tool` and goes away once its work is under way: the call is aborted (2026-07-28: its
+   * stream closes; 2025 era: notifications/cancelled) and, over HTTP, every connection of the client
+   * is cut, as when its process exits. Answers a client of the same caller to go on with.
+   */
+  async function goAwayMidCall(tool: string, name: string, gate: string) {
+    const client = await server.connect(era, name);
+    const controller = new AbortController();
+    const pending = call(
+      client,
+      tool,
+      { gate },
+      {
+        signal: controller.signal,
+        onprogress: ({ message }) => {
+          if (message !== `waiting for gate ${gate}`) return;
+          controller.abort(new Error('gone'));
+          server.sever(client);
+        },
+      },
+    );
+    await expect(pending).rejects.toThrow();
+    return transport === 'http' ? server.connect(era, name) : client;
+  }
+
+  it('a client that goes away mid-call ends the wait, not the work: the operation goes on, and is found again', async () => {
+    const gate = newGate();
+    const client = await goAwayMidCall('gated_patient', `leaver-${era}`, gate); // a 10 s wait
+    // The server's wait ends when it sees the request end (its signal fires), well before the 10 s
+    // wait would: the work is then listed, running. The client has no event for that moment, so
+    // it asks until then.
+    const mine = await vi.waitFor(
+      async () => {
+        const listed = await call(client, 'list_operations', { status: 'running' });
+        const { operations } = listed.structuredContent as {
+          operations: { operation_id: string; operation_type: string }[];
+        };
+        const found = operations.filter((operation) => operation.operation_type === 'gated_patient');
+        expect(found).toHaveLength(1);
+        return found;
+      },
+      { timeout: 5000, interval: 50 },
+    );
+    const log = JSON.parse(textOf(await call(client, 'abort_log'))) as { gate: string }[];
+    expect(log.map((entry) => entry.gate)).not.toContain(gate); // the work was not aborted
+    await call(client, 'open_gate', { gate });
+    const done = await call(client, 'continue_operation', {
+      operation_id: mine[0]!.operation_id,
+      wait_seconds: 10,
+    });
+    expect(textOf(done)).toBe(`gate ${gate} passed`);
+  });
+
+  it('a cancelOnAbort tool: a client that goes away mid-call cancels the work too', async () => {
+    const gate = newGate();
+    const client = await goAwayMidCall('gated_cancel_on_abort', `quitter-${era}`, gate);
+    // abort_log with a gate waits (server side) for that gate's work to see its signal fire.
+    const log = JSON.parse(textOf(await call(client, 'abort_log', { gate }))) as {
+      gate: string;
+      reason: string;
+    }[];
+    // Cancelled inside the call's wait, it was never handed an id: nothing of it is kept to list.
+    expect(log.find((entry) => entry.gate === gate)?.reason).toBe('OperationCancelledError');
   });
 
   it("list_operations lists an identified caller's operations, newest first", async () => {

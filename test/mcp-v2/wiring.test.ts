@@ -1,8 +1,8 @@
 // The wiring: a server built per request (createMcpHandler) on one executor outside the factory;
-// serverFactory checking what it is given at start-up; a client that goes away ends the wait, never
-// the work; log messages only for requests that ask for them.
+// serverFactory checking what it is given at start-up; log messages only for requests that ask for
+// them.
 import { LOG_LEVEL_META_KEY } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Executor } from '../../src/index.js';
 import { serverFactory } from '../../src/mcp/index.js';
 import { built } from '../fixtures/v2-test-server.js';
@@ -30,47 +30,6 @@ describe('SDK v2 wiring over HTTP', () => {
     expect(await server.executor!.get(id, { owner: 'client:wiring' })).toMatchObject({ status: 'completed' });
   });
 
-  it('a client that goes away mid-call ends the wait, not the work: the operation goes on, and is found again', async () => {
-    const client = await server.connect('modern', 'leaver');
-    const gate = newGate();
-    const controller = new AbortController();
-    const call1 = call(
-      client,
-      'gated_patient', // a 10 s wait
-      { gate },
-      {
-        signal: controller.signal,
-        onprogress: ({ message }) => {
-          if (message === `waiting for gate ${gate}`) controller.abort(new Error('gone'));
-        },
-      },
-    );
-    await expect(call1).rejects.toThrow();
-    // The server's wait ends when it sees the request's stream close (its signal fires), well
-    // before the 10 s wait would: the work is then listed, running. The client has no event for
-    // that moment, so it asks until then.
-    const mine = await vi.waitFor(
-      async () => {
-        const listed = await call(client, 'list_operations', { status: 'running' });
-        const { operations } = listed.structuredContent as {
-          operations: { operation_id: string; operation_type: string }[];
-        };
-        const found = operations.filter((operation) => operation.operation_type === 'gated_patient');
-        expect(found).toHaveLength(1);
-        return found;
-      },
-      { timeout: 5000, interval: 50 },
-    );
-    const log = JSON.parse(textOf(await call(client, 'abort_log'))) as { gate: string }[];
-    expect(log.map((entry) => entry.gate)).not.toContain(gate); // the work was not aborted
-    await call(client, 'open_gate', { gate });
-    const done = await call(client, 'continue_operation', {
-      operation_id: mine[0]!.operation_id,
-      wait_seconds: 10,
-    });
-    expect(textOf(done)).toBe(`gate ${gate} passed`);
-  });
-
   it("sends the awaited operation's lifecycle as log messages only to a request whose _meta asks for them", async () => {
     const client = await server.connect('modern', 'logger');
     const logs: { level: string; data: { event: string } }[] = [];
@@ -83,15 +42,52 @@ describe('SDK v2 wiring over HTTP', () => {
     await call(client, 'open_gate', { gate: gate1 });
     await call(client, 'continue_operation', { operation_id: id, wait_seconds: 0.2 });
     expect(logs).toEqual([]);
-    const waiting = client.callTool({
-      name: 'continue_operation',
-      arguments: { operation_id: id, wait_seconds: 10 },
-      _meta: { [LOG_LEVEL_META_KEY]: 'info' },
-    });
-    await call(client, 'open_gate', { gate: gate2 });
-    await waiting;
+    // The gate opens once the continuation is waiting: its first progress notification says so.
+    let opened: Promise<unknown> | undefined;
+    await client.callTool(
+      {
+        name: 'continue_operation',
+        arguments: { operation_id: id, wait_seconds: 10 },
+        _meta: { [LOG_LEVEL_META_KEY]: 'info' },
+      },
+      {
+        onprogress: () => {
+          opened ??= call(client, 'open_gate', { gate: gate2 });
+        },
+      },
+    );
+    await opened;
     expect(logs.map((entry) => entry.data.event)).toContain('completed');
     expect(logs.every((entry) => entry.level === 'info')).toBe(true); // debug progress left out at info
+  });
+
+  it('in the 2025 era sends them from the configured level up, with no log level in _meta', async () => {
+    const client = await server.connect('legacy', 'legacy-logger');
+    const logs: { level: string; data: { event: string; operation_id: string } }[] = [];
+    client.setNotificationHandler('notifications/message', (notification) => {
+      logs.push(notification.params as (typeof logs)[number]);
+    });
+    const gate = newGate();
+    const id = stateOf(await call(client, 'gated', { gate }))!.operation_id;
+    expect(logs).toEqual([]); // nothing while no continue_operation waits on it
+    // The gate opens once the continuation is waiting: its first progress notification says so.
+    let opened: Promise<unknown> | undefined;
+    await call(
+      client,
+      'continue_operation',
+      { operation_id: id, wait_seconds: 10 },
+      {
+        onprogress: () => {
+          opened ??= call(client, 'open_gate', { gate });
+        },
+      },
+    );
+    await opened;
+    expect(logs.map((entry) => [entry.data.event, entry.data.operation_id])).toContainEqual([
+      'completed',
+      id,
+    ]);
+    expect(logs.every((entry) => entry.level === 'info')).toBe(true); // the server's level: info
   });
 });
 
@@ -106,6 +102,11 @@ describe('serverFactory', () => {
         tools.registerTool('t', { waitMs: -1 }, async () => ({ content: [] }));
       }),
     ).toThrow(/`waitMs`/);
+    expect(() =>
+      serverFactory(executor, { name: 'x', version: '0' }, (tools) => {
+        tools.registerTool('t', { cancelOnAbort: 'yes' as never }, async () => ({ content: [] }));
+      }),
+    ).toThrow(/`cancelOnAbort` to be a boolean, got `"yes"`/);
     expect(() => serverFactory(executor, { name: 'x', version: '0' }, 'nope' as never)).toThrow(
       /`setup` to be a function/,
     );

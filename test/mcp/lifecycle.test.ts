@@ -90,6 +90,44 @@ describe.each(TRANSPORTS)('over %s, with the real SDK client', (kind) => {
     expect(progress).toContain(`waiting for gate ${gate}`);
   });
 
+  it('a cancelOnAbort tool: a client timeout during the wait cancels the work (stateless: it goes on)', async () => {
+    const client = await server.connect(kind === 'http-stateless' ? 'abort-lister' : undefined);
+    const gate = newGate();
+    const timedOut = await call(client, 'gated_cancel_on_abort', { gate }, { timeout: 300 }).catch(
+      (error: unknown) => error,
+    );
+    expect((timedOut as McpError).code).toBe(ErrorCode.RequestTimeout);
+    type AbortEntry = { gate: string; reason: string };
+    if (kind !== 'http-stateless') {
+      // abort_log with a gate waits (server side) for that gate's work to see its signal fire.
+      const log = JSON.parse(textOf(await call(client, 'abort_log', { gate }))) as AbortEntry[];
+      // Cancelled inside the call's wait, it was never handed an id: nothing of it is kept to list.
+      expect(log.find((entry) => entry.gate === gate)?.reason).toBe('OperationCancelledError');
+      return;
+    }
+    // Stateless: the client's notifications/cancelled reaches a fresh server that never saw the
+    // request, so nothing cancels it: the wait ends at its 2 s budget and the work goes on, as the
+    // README says. The client has no event for that moment, so it polls list_operations until then.
+    const id = await vi.waitFor(
+      async () => {
+        const listed = await call(client, 'list_operations', { status: 'running' });
+        const operations = listed.structuredContent?.operations as {
+          operation_id: string;
+          operation_type: string;
+        }[];
+        const mine = operations.filter((operation) => operation.operation_type === 'gated_cancel_on_abort');
+        expect(mine).toHaveLength(1);
+        return mine[0]!.operation_id;
+      },
+      { timeout: 5000, interval: 100 },
+    );
+    const log = JSON.parse(textOf(await call(client, 'abort_log'))) as AbortEntry[];
+    expect(log.map((entry) => entry.gate)).not.toContain(gate);
+    await call(client, 'open_gate', { gate });
+    const result = await call(client, 'continue_operation', { operation_id: id, wait_seconds: 10 });
+    expect(textOf(result)).toBe(`gate ${gate} passed`);
+  });
+
   it("cancel_operation reaches the work's AbortSignal and every later answer says cancelled", async () => {
     const client = await server.connect();
     const gate = newGate();

@@ -143,9 +143,9 @@ export interface AsyncTools {
   };
   /**
    * Registers a tool whose handler runs through the executor. Same inputs as
-   * `McpServer.registerTool`, plus `waitMs`, `background` and `estimate`; a call that outlives the
-   * wait budget answers "running" with an operation id for `continue_operation`, and the
-   * request's signal ends the wait, not the work.
+   * `McpServer.registerTool`, plus `waitMs`, `background`, `estimate` and `cancelOnAbort`; a call
+   * that outlives the wait budget answers "running" with an operation id for `continue_operation`,
+   * and the request's signal ends the wait, not the work (unless `cancelOnAbort`).
    */
   registerTool<
     OutputArgs extends ZodRawShapeCompat | AnySchema,

@@ -120,9 +120,10 @@ export interface AsyncTools {
   readonly toolNames: ToolNames;
   /**
    * Registers a tool whose handler runs through the executor. Same inputs as
-   * `McpServer.registerTool`, plus `waitMs`, `background` and `estimate`; a call that outlives the
-   * wait budget answers "running" with an operation id for `continue_operation`, and the
-   * request's signal (a client that goes away) ends the wait, not the work.
+   * `McpServer.registerTool`, plus `waitMs`, `background`, `estimate` and `cancelOnAbort`; a call
+   * that outlives the wait budget answers "running" with an operation id for `continue_operation`,
+   * and the request's signal (a client that goes away) ends the wait, not the work (unless
+   * `cancelOnAbort`).
    */
   registerTool<
     OutputArgs extends StandardSchemaWithJSON,
@@ -175,10 +176,14 @@ export function registerAsyncTools(
  * registers, all on the one `executor`, which outlives them. The options are checked, and `setup`
  * run once, here, so that a mistake shows at start-up rather than at the first request.
  *
+ * Build the executor and the tools' schemas outside `setup`, which runs per connection or request
+ * (a zod object takes tens of microseconds to build).
+ *
  * ```ts
  * const executor = new Executor();
+ * const renderInput = z.object({ scene: z.string() });
  * const factory = serverFactory(executor, { name: 'renderer', version: '1.0.0' }, (tools) => {
- *   tools.registerTool('render', { inputSchema: z.object({ scene: z.string() }) }, async ({ scene }, { signal, progress }) => ({
+ *   tools.registerTool('render', { inputSchema: renderInput }, async ({ scene }, { signal, progress }) => ({
  *     content: [{ type: 'text', text: await render(scene, { signal, progress }) }],
  *   }));
  * });
@@ -277,14 +282,18 @@ function registerOn(server: McpServer, shared: Shared): AsyncTools {
 /** What the shared logic needs of one v2 request. */
 function callOfContext(ctx: ServerContext, shared: Shared): ToolCall {
   const { mcpReq } = ctx;
+  // On 2026-07-28 the SDK aborts it when the request's stream closes (a disconnect is a
+  // cancellation); in the 2025 era when the connection is cut, or on notifications/cancelled where
+  // the server that runs the request receives it (not a stateless one: that goes to a new server).
+  const signal = mcpReq.signal;
   return {
     owner: shared.ownerOf(ctx),
-    signal: mcpReq.signal,
+    signal,
     progress: {
       progressToken: mcpReq._meta?.progressToken,
       // On the request's own stream, the only one 2026-07-28 has.
       sendNotification: (notification: ProgressNotification) => mcpReq.notify(notification),
-      signal: mcpReq.signal,
+      signal,
     },
     watch:
       shared.logLevel === undefined
