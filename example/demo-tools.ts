@@ -10,6 +10,14 @@ export function createDemoExecutor(): Executor {
   return new Executor({ defaultWaitMs: Number(process.env.MCP_ASYNC_WAIT_MS ?? 2000) });
 }
 
+// Built once: the factory runs per connection or request, and a zod object takes tens of µs to build.
+const renderInput = z.object({
+  title: z.string().min(1).max(200).describe('Title of the video.'),
+  frames: z.number().int().min(1).max(10_000).describe('How many frames to render.'),
+  frame_ms: z.number().int().min(1).max(10_000).default(250).describe('Milliseconds per frame.'),
+});
+const renderOutput = z.object({ file: z.string(), frames: z.number(), seconds: z.number() });
+
 /** The factory for `serveStdio` or `createMcpHandler`: the executor lives outside it. */
 export function createDemoFactory(executor: Executor) {
   return serverFactory(executor, { name: 'mcp-async-demo', version: '0.1.0' }, (tools) => {
@@ -20,12 +28,8 @@ export function createDemoFactory(executor: Executor) {
         description:
           'Renders a video of the given number of frames: prepares the scene, renders every frame, then encodes. ' +
           'Takes about frame_ms per frame; long renders answer "still running" and are fetched with continue_operation.',
-        inputSchema: z.object({
-          title: z.string().min(1).max(200).describe('Title of the video.'),
-          frames: z.number().int().min(1).max(10_000).describe('How many frames to render.'),
-          frame_ms: z.number().int().min(1).max(10_000).default(250).describe('Milliseconds per frame.'),
-        }),
-        outputSchema: z.object({ file: z.string(), frames: z.number(), seconds: z.number() }),
+        inputSchema: renderInput,
+        outputSchema: renderOutput,
         annotations: { readOnlyHint: false, openWorldHint: false },
       },
       async ({ title, frames, frame_ms }, { signal, progress }) => {
