@@ -1,13 +1,21 @@
 // The published package, as a user gets it: `npm pack` (which must build dist/ itself), the tarball's
 // contents, then a fresh app outside the repo that installs the tarball with npm, imports every
 // subpath export with plain `node` and type-checks against the shipped declarations with `tsc`.
-import { execFile } from 'node:child_process';
+// Then the README's server snippets, copied as they are into apps that have only one SDK line each,
+// compiled with `tsc` and run with plain `node`, driven by the real SDK clients.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as StdioClientTransportV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATION_META_KEY, type RunningState } from '../src/mcp/index.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -343,5 +351,184 @@ new Executor({ defaultWaitMs: 'soon' });
 `,
     );
     await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], app);
+  }, 60_000);
+});
+
+/** The README's TypeScript code block that follows `<!-- snippet: <name> -->`. */
+async function readmeSnippet(name: string): Promise<string> {
+  const readme = await readFile(join(repo, 'README.md'), 'utf8');
+  const match = new RegExp(`<!-- snippet: ${name} -->\n\`\`\`ts\n([\\s\\S]*?)\n\`\`\``).exec(readme);
+  if (match === null) throw new Error(`README.md has no code block after <!-- snippet: ${name} -->`);
+  return `${match[1]}\n`;
+}
+
+/** Copies an app's installed packages but the symlinked peers: mcp-async and its own dependencies. */
+async function copyInstalled(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    if (entry.isSymbolicLink()) continue; // a peer linked from the repo
+    const source = join(from, entry.name);
+    if (entry.isDirectory() && entry.name.startsWith('@')) await copyInstalled(source, join(to, entry.name));
+    else await cp(source, join(to, entry.name), { recursive: true, verbatimSymlinks: true });
+  }
+}
+
+/**
+ * An app with the tarball's install (copied from the first app, real files) and only `peers` linked
+ * from the repo: an import of anything else, such as the other SDK line, fails in it as it would for
+ * a user who never installed it. The README's snippets named `snippets` are written into it as they
+ * are, and compiled by `tsc` (strict, module nodenext, skipLibCheck off) into `out/`.
+ */
+async function snippetApp(prefix: string, peers: string[], snippets: string[]): Promise<string> {
+  const dir = await tempDir(prefix);
+  await writeFile(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: prefix, private: true, type: 'module' })}\n`,
+  );
+  await copyInstalled(join(app, 'node_modules'), join(dir, 'node_modules'));
+  for (const name of [...peers, '@types/node']) {
+    const to = join(dir, 'node_modules', name);
+    await mkdir(dirname(to), { recursive: true });
+    await symlink(join(repo, 'node_modules', name), to, 'dir');
+  }
+  for (const name of snippets) await writeFile(join(dir, `${name}.ts`), await readmeSnippet(name));
+  await writeFile(
+    join(dir, 'tsconfig.json'),
+    `${JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2023', 'DOM'], // DOM: see the first app's tsconfig
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        types: ['node'],
+        strict: true,
+        skipLibCheck: false,
+        outDir: 'out',
+      },
+      files: snippets.map((name) => `${name}.ts`),
+    })}\n`,
+  );
+  await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir);
+  return dir;
+}
+
+type CallTool = (name: string, args: Record<string, unknown>) => Promise<unknown>;
+type Answer = { content: { type: string; text?: string }[]; _meta?: Record<string, unknown> };
+
+/** The README's `render` tool, called past its 2 s wait: "still running", then continue_operation. */
+async function renderThroughContinuation(callTool: CallTool): Promise<string> {
+  const first = (await callTool('render', { frames: 25 })) as Answer;
+  const state = first._meta?.[OPERATION_META_KEY] as RunningState | undefined;
+  expect(state?.status).toBe('running');
+  const done = (await callTool('continue_operation', {
+    operation_id: state!.operation_id,
+    wait_seconds: 30,
+  })) as Answer;
+  return done.content.map((part) => part.text ?? '').join('');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+describe("the README's SDK v2 snippets, in an app with only the v2 packages", () => {
+  let v2App = '';
+  beforeAll(async () => {
+    v2App = await snippetApp(
+      'mcp-async-v2-app-',
+      ['@modelcontextprotocol/server', '@modelcontextprotocol/client', '@modelcontextprotocol/node', 'zod'],
+      ['v2-stdio', 'v2-http'],
+    );
+    expect(existsSync(join(v2App, 'node_modules', '@modelcontextprotocol', 'sdk'))).toBe(false);
+  }, 240_000);
+
+  it('stdio: a render outlives its wait, and continue_operation fetches its result (2026-07-28)', async () => {
+    const client = new Client(
+      { name: 'readme-test', version: '0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(v2App, 'out', 'v2-stdio.js')],
+        cwd: v2App,
+        env: childEnv() as Record<string, string>,
+        stderr: 'inherit',
+      }),
+    );
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+    const text = await renderThroughContinuation((name, args) => client.callTool({ name, arguments: args }));
+    expect(text).toBe('Rendered 25 frames.');
+    await client.close();
+  }, 60_000);
+
+  it('Streamable HTTP: both eras, continue_operation across requests, each on a fresh server', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(v2App, 'out', 'v2-http.js')], {
+      cwd: v2App,
+      env: { ...childEnv(), PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    const url = await new Promise<URL>((resolveUrl, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk;
+        const match = /MCP server on (http:\/\/\S+)/.exec(out);
+        if (match !== null) resolveUrl(new URL(match[1]!));
+      });
+      child.once('exit', (code) => reject(new Error(`the snippet exited with ${code}: ${out}`)));
+    });
+    const eras = [{}, { versionNegotiation: { mode: { pin: '2026-07-28' as const } } }];
+    const texts = await Promise.all(
+      eras.map(async (options) => {
+        const client = new Client({ name: 'readme-test', version: '0' }, options);
+        await client.connect(new StreamableHTTPClientTransport(url));
+        const text = await renderThroughContinuation((name, args) =>
+          client.callTool({ name, arguments: args }),
+        );
+        const era = client.getNegotiatedProtocolVersion();
+        await client.close();
+        return `${era}: ${text}`;
+      }),
+    );
+    expect(texts).toEqual(['2025-11-25: Rendered 25 frames.', '2026-07-28: Rendered 25 frames.']);
+    child.kill('SIGTERM');
+  }, 60_000);
+});
+
+describe("the README's SDK v1 snippet, in an app with only SDK 1.x", () => {
+  let v1App = '';
+  beforeAll(async () => {
+    v1App = await snippetApp('mcp-async-v1-app-', ['@modelcontextprotocol/sdk', 'zod'], ['v1-stdio']);
+    expect(existsSync(join(v1App, 'node_modules', '@modelcontextprotocol', 'server'))).toBe(false);
+  }, 240_000);
+
+  it('stdio: a render outlives its wait, and continue_operation fetches its result', async () => {
+    const client = new ClientV1({ name: 'readme-test', version: '0' });
+    await client.connect(
+      new StdioClientTransportV1({
+        command: process.execPath,
+        args: [join(v1App, 'out', 'v1-stdio.js')],
+        cwd: v1App,
+        env: childEnv() as Record<string, string>,
+        stderr: 'inherit',
+      }),
+    );
+    const text = await renderThroughContinuation((name, args) => client.callTool({ name, arguments: args }));
+    expect(text).toBe('Rendered 25 frames.');
+    await client.close();
   }, 60_000);
 });
