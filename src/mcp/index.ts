@@ -7,6 +7,8 @@
  *
  * @packageDocumentation
  */
+
+export { TASKS_EXTENSION_ID } from './extension-tasks.js';
 export {
   ContinuationLostError,
   ContinuationTimeoutError,

@@ -10,6 +10,7 @@ import type {
   OperationResult,
   Progress,
   ProgressReporter,
+  RunningResult,
 } from '../index.js';
 import { checkMilliseconds, checkOptions, describeValue } from '../validate.js';
 import { type OperationTools, refuseBadMeta, type ToolCall } from './operation-tools.js';
@@ -114,6 +115,20 @@ export function splitToolConfig(
   };
 }
 
+/**
+ * How a call may hand its work over as a task of the tasks extension (SDK v2, a 2026-07-28 request
+ * whose client declared it) instead of answering "running" for continue_operation.
+ */
+export interface TaskHandOff {
+  /** Hand over at once, without waiting (a tool that runs only as a task). */
+  readonly atOnce: boolean;
+  /**
+   * The call's answer for work that outlived its wait: the task (stored before it is answered);
+   * `undefined` to answer "running" after all (the store no longer has it).
+   */
+  answer(running: RunningResult): Promise<CallToolResult | undefined>;
+}
+
 /** One long-running tool: its work, and what a call to it answers. */
 export class LongRunningTool {
   readonly name: string;
@@ -141,8 +156,11 @@ export class LongRunningTool {
     this.#checkOutput = checkOutput;
   }
 
-  /** A plain call: the tool's result within the wait budget, else "running" with the operation id. */
-  async answer(args: unknown, call: ToolCall): Promise<CallToolResult> {
+  /**
+   * A plain call: the tool's result within the wait budget, else "running" with the operation id,
+   * or the task when the call may be handed over as one (`task`).
+   */
+  async answer(args: unknown, call: ToolCall, task?: TaskHandOff): Promise<CallToolResult> {
     const refused = refuseBadMeta(call);
     if (refused !== undefined) return refused;
     const forwarder = new ProgressForwarder(call.progress, this.#tools.forwarding);
@@ -154,13 +172,19 @@ export class LongRunningTool {
         signal: call.signal,
         onProgress: (progress) => forwarder.send(progress),
         resultError: toolErrorOf,
-        ...(background === undefined ? {} : { background, estimateMs: estimateOf(estimate, args) }),
-        ...(waitMs === undefined ? {} : { waitMs }),
+        ...(task?.atOnce === true
+          ? { waitMs: 0 }
+          : {
+              ...(background === undefined ? {} : { background, estimateMs: estimateOf(estimate, args) }),
+              ...(waitMs === undefined ? {} : { waitMs }),
+            }),
         ...(cancelOnAbort === true ? { cancelOnAbort } : {}),
       });
-      return result.status === 'running'
-        ? runningToolResult(result, this.#tools.names, this.#checkOutput === undefined)
-        : finishedToolResult(result);
+      if (result.status !== 'running') return finishedToolResult(result);
+      return (
+        (await task?.answer(result)) ??
+        runningToolResult(result, this.#tools.names, this.#checkOutput === undefined)
+      );
     } catch (error) {
       return errorToolResult(
         `Tool ${this.name} could not start: ${error instanceof Error ? error.message : String(error)}`,

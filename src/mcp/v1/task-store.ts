@@ -17,11 +17,12 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Executor } from '../../index.js';
 import { checkMilliseconds, checkOptions } from '../../validate.js';
+import { DEFAULT_POLL_INTERVAL_MS } from '../extension-tasks.js';
 import { ownerOfCaller } from '../owner.js';
 import { OperationTasks, type TaskPage } from './tasks.js';
 
-/** The `pollInterval` tasks suggest to clients when none is configured. */
-export const DEFAULT_TASK_POLL_INTERVAL_MS = 1000;
+/** The `pollInterval` tasks suggest to clients when none is configured (the same on both SDK lines). */
+export const DEFAULT_TASK_POLL_INTERVAL_MS = DEFAULT_POLL_INTERVAL_MS;
 const STORE_KEYS = new Set(['pollIntervalMs']);
 
 /** The server capability that advertises tasks for tool calls, with tasks/list and tasks/cancel. */

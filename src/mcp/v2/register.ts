@@ -19,7 +19,8 @@ import { McpServer as Server } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Executor, LogLevel } from '../../index.js';
 import { atLeast, checkLogLevel, LIFECYCLE_EVENTS, type LifecycleEvent, logEntryOf } from '../../logging.js';
-import { checkOptions, describeValue } from '../../validate.js';
+import { checkMilliseconds, checkOptions, describeValue } from '../../validate.js';
+import { DEFAULT_POLL_INTERVAL_MS, ExtensionTasks } from '../extension-tasks.js';
 import {
   type LongRunningContext,
   type LongRunningOptions,
@@ -38,6 +39,7 @@ import {
 import { ownerOfCaller } from '../owner.js';
 import type { ProgressNotification } from '../progress-forwarder.js';
 import type { CallToolResult, ToolNames } from '../tool-results.js';
+import { serveTasksExtension } from './tasks-extension.js';
 
 /**
  * Decides who owns the operations a request starts and may see: a string, or `undefined` for
@@ -82,6 +84,21 @@ export interface AsyncToolsOptions extends OperationToolsOptions {
         level?: LogLevel | undefined;
       }
     | undefined;
+  /**
+   * Serve the MCP tasks extension (`io.modelcontextprotocol/tasks`): advertised in
+   * `server/discover`, `tasks/get`, `tasks/cancel` and `tasks/update` answered, and a long-running
+   * tool called by a client that declares the extension (on 2026-07-28) answers with a task where
+   * it would answer "running" (task id = operation id). Every other client gets the
+   * continue_operation flow. `pollIntervalMs` is the interval tasks suggest to clients.
+   * @defaultValue true, with `pollIntervalMs` 1000
+   */
+  tasks?:
+    | boolean
+    | {
+        /** @defaultValue 1000 */
+        pollIntervalMs?: number | undefined;
+      }
+    | undefined;
 }
 
 /** The arguments a tool's handler receives, as its input schema describes them. */
@@ -112,6 +129,14 @@ export interface LongRunningToolConfig<
   annotations?: ToolAnnotations | undefined;
   /** As in `registerTool`. */
   _meta?: Record<string, unknown> | undefined;
+  /**
+   * With the tasks extension on: `'optional'`, a call that outlives its wait answers with a task
+   * when its client declared the extension (else "running", for continue_operation); `'required'`,
+   * every call answers with a task at once, and a client that did not declare the extension gets
+   * the extension's error -32021 (missing required client capability).
+   * @defaultValue 'optional'
+   */
+  taskSupport?: 'optional' | 'required' | undefined;
 }
 
 /** The generic operation tools on a server, and the way to register long-running tools. */
@@ -135,7 +160,7 @@ export interface AsyncTools {
   ): RegisteredTool;
 }
 
-const OPTION_KEYS = new Set([...OPERATION_TOOLS_KEYS, 'owner', 'logging']);
+const OPTION_KEYS = new Set([...OPERATION_TOOLS_KEYS, 'owner', 'logging', 'tasks']);
 const SDK_TOOL_KEYS = [
   'title',
   'description',
@@ -146,6 +171,7 @@ const SDK_TOOL_KEYS = [
   '_meta',
 ];
 const LOGGING_KEYS = new Set(['level']);
+const TASKS_KEYS = new Set(['pollIntervalMs']);
 const MCP_LEVEL = { debug: 'debug', info: 'info', warn: 'warning', error: 'error' } as const;
 
 /** What every server instance of one factory shares: the tools over the executor, and the options. */
@@ -154,6 +180,8 @@ interface Shared {
   readonly ownerOf: OwnerResolver;
   /** The least severe lifecycle level logged, when logging is on. */
   readonly logLevel: LogLevel | undefined;
+  /** The tasks extension's methods, when it is on. */
+  readonly tasks: ExtensionTasks | undefined;
 }
 
 /**
@@ -231,7 +259,24 @@ function share(executor: Executor, options: unknown): Shared {
     const level = checkOptions('`logging` of registerAsyncTools()', logging, LOGGING_KEYS).level;
     logLevel = checkLogLevel('logging.level', level ?? 'info');
   }
-  return { tools: new OperationTools(executor, given), ownerOf, logLevel };
+  const tools = new OperationTools(executor, given);
+  return { tools, ownerOf, logLevel, tasks: extensionTasksOf(tools.executor, given.tasks) };
+}
+
+function extensionTasksOf(executor: Executor, option: unknown): ExtensionTasks | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined && option !== true && (option === null || typeof option !== 'object')) {
+    throw new TypeError(
+      `Expected \`tasks\` to be a boolean or { pollIntervalMs }, got ${describeValue(option)}`,
+    );
+  }
+  const given =
+    typeof option === 'object' ? checkOptions('`tasks` of registerAsyncTools()', option, TASKS_KEYS) : {};
+  const pollIntervalMs = checkMilliseconds(
+    'tasks.pollIntervalMs',
+    given.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+  );
+  return new ExtensionTasks(executor, Math.round(pollIntervalMs));
 }
 
 function registerOn(server: McpServer, shared: Shared): AsyncTools {
@@ -254,10 +299,24 @@ function registerOn(server: McpServer, shared: Shared): AsyncTools {
   register(tools.continueTool, (args, call) => tools.continue(args, call));
   register(tools.cancelTool, (args, call) => tools.cancel(args, call));
   register(tools.listTool, (args, call) => tools.list(args, call));
+  // After the first tool: McpServer registers its tools/call handler with it.
+  const extension =
+    shared.tasks === undefined ? undefined : serveTasksExtension(server, shared.tasks, shared.ownerOf);
   return {
     toolNames: tools.names,
     registerTool(name, config, handler) {
-      const { sdkConfig, options } = splitToolConfig(name, config, handler, SDK_TOOL_KEYS);
+      const { taskSupport = 'optional', ...rest } = (config ?? {}) as LongRunningToolConfig<never, never>;
+      if (taskSupport !== 'optional' && taskSupport !== 'required') {
+        throw new TypeError(
+          `Expected \`taskSupport\` of tool ${name} to be "optional" or "required", got ${describeValue(taskSupport)}`,
+        );
+      }
+      if (taskSupport === 'required' && extension === undefined) {
+        throw new TypeError(
+          `Tool ${name} has taskSupport "required", but the tasks extension is off (\`tasks: false\`)`,
+        );
+      }
+      const { sdkConfig, options } = splitToolConfig(name, rest, handler, SDK_TOOL_KEYS);
       const hasInput = sdkConfig.inputSchema !== undefined;
       const call = handler as (...args: unknown[]) => ToolAnswer;
       const tool = new LongRunningTool(
@@ -272,7 +331,11 @@ function registerOn(server: McpServer, shared: Shared): AsyncTools {
         const [args, ctx] = hasInput
           ? [params[0], params[1] as ServerContext]
           : [undefined, params[0] as ServerContext];
-        return tool.answer(args, callOf(ctx));
+        const call = callOf(ctx);
+        if (extension === undefined) return tool.answer(args, call);
+        const task = extension.handOff(ctx, call.owner, taskSupport === 'required');
+        if (task === undefined && taskSupport === 'required') return extension.refuse(ctx, name);
+        return tool.answer(args, call, task);
       };
       return server.registerTool(name, sdkConfig as never, callback as never);
     },

@@ -1,0 +1,182 @@
+// The executor's operations seen as tasks of the MCP tasks extension (`io.modelcontextprotocol/tasks`,
+// SEP-2663, on protocol 2026-07-28): the wire shapes and what each task method answers, free of any
+// SDK (the SDK v2 seams are in ./v2/tasks-extension.ts). Task id = operation id, so the same work is
+// reachable through tasks/* and continue_operation alike.
+//
+// Not the 2025-11-25 tasks of ./v1/tasks.ts: here a tool result with `isError` is a `completed`
+// task (the extension keeps `failed` for protocol-level errors), a terminal task carries its result
+// inline, and there is no tasks/result or tasks/list.
+
+import {
+  type Executor,
+  OperationNotFoundError,
+  type OperationResult,
+  type OperationSnapshot,
+  type RunningResult,
+} from '../index.js';
+import { formatDuration } from '../results.js';
+import { type CallToolResult, describeState, finishedToolResult } from './tool-results.js';
+
+/** The `pollIntervalMs` tasks suggest to clients when none is configured. */
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
+
+/** The extension's identifier, in capabilities and in each request's declared client capabilities. */
+export const TASKS_EXTENSION_ID = 'io.modelcontextprotocol/tasks';
+
+/** A task's status in the extension. (This library never asks for input, so never `input_required`.) */
+export type ExtensionTaskStatus = 'working' | 'completed' | 'failed' | 'cancelled';
+
+/** A task as the extension shows it (`CreateTaskResult` and `tasks/get` carry these fields flat). */
+export interface ExtensionTask {
+  taskId: string;
+  status: ExtensionTaskStatus;
+  /** Where the work stands: progress and time to go while working, why it ended otherwise. */
+  statusMessage?: string;
+  createdAt: string;
+  lastUpdatedAt: string;
+  /** How long from `createdAt` the task may be kept; `null` for no limit (work without a lifetime). */
+  ttlMs: number | null;
+  pollIntervalMs: number;
+}
+
+/** A task with what its status carries: the tool result once `completed`, the error once `failed`. */
+export interface DetailedExtensionTask extends ExtensionTask {
+  result?: CallToolResult & { resultType: 'complete' };
+  error?: { code: number; message: string; data?: { code: string } };
+}
+
+/** The JSON-RPC code of a `failed` task's error: the server could not carry the work through. */
+const INTERNAL_ERROR = -32603;
+
+/**
+ * The errors that make a task `failed` rather than `completed` with an `isError` result: they are
+ * about the server (it stopped, lost the work, could not keep its result), not what the tool said,
+ * so the work's outcome is unknown. Matched on the error's `code`, which survives every store.
+ */
+const SERVER_FAILURES = new Set([
+  'OPERATION_INTERRUPTED',
+  'REPLICA_LOST',
+  'EXECUTOR_STOPPED',
+  'RESULT_NOT_STORABLE',
+  'STORE_FAILED',
+]);
+
+/** The longest task id taken; a longer one is answered as unknown. */
+const MAX_TASK_ID_LENGTH = 256;
+
+/** The extension's task methods over one executor. Every method is scoped to an owner. */
+export class ExtensionTasks {
+  readonly executor: Executor;
+  readonly #pollIntervalMs: number;
+
+  /** @param pollIntervalMs - the `pollIntervalMs` every task suggests to clients */
+  constructor(executor: Executor, pollIntervalMs: number) {
+    this.executor = executor;
+    this.#pollIntervalMs = pollIntervalMs;
+  }
+
+  /**
+   * The task a `tools/call` answers once its work outlives the wait: read back from the store, so
+   * that the answer leaves only once a `tasks/get` of it resolves (the extension's durable create).
+   * `undefined` if the store no longer has it (retention shorter than the wait).
+   */
+  async created(running: RunningResult, owner: string | undefined): Promise<ExtensionTask | undefined> {
+    const snapshot = await this.executor.get(running.id, { owner });
+    return snapshot === undefined ? undefined : this.#taskOf(snapshot);
+  }
+
+  /**
+   * `tasks/get`: the task, with its result or error inline once terminal; `undefined` for an id
+   * that is unknown, expired or another owner's (the three answer alike).
+   */
+  async get(taskId: unknown, owner: string | undefined): Promise<DetailedExtensionTask | undefined> {
+    if (!isTaskId(taskId)) return undefined;
+    const snapshot = await this.executor.get(taskId, { owner });
+    if (snapshot === undefined) return undefined;
+    const task: DetailedExtensionTask = this.#taskOf(snapshot);
+    if (snapshot.status === 'running') return task;
+    let outcome: OperationResult;
+    try {
+      outcome = await this.executor.continue(taskId, { waitMs: 0, owner });
+    } catch (error) {
+      if (error instanceof OperationNotFoundError) return undefined; // expired between the reads
+      throw error;
+    }
+    if (outcome.status === 'running') return task; // the snapshot was a moment ahead of the store
+    const failure = serverFailureOf(outcome.status === 'failed' ? outcome.error : undefined);
+    if (failure !== undefined && outcome.status === 'failed') {
+      task.error = { code: INTERNAL_ERROR, message: outcome.error.message, data: { code: failure } };
+    } else if (outcome.status !== 'cancelled') {
+      task.result = { ...finishedToolResult(outcome), resultType: 'complete' };
+    }
+    return task;
+  }
+
+  /**
+   * `tasks/cancel`: cancels the work (its AbortSignal fires) if it is still running; `false` for an
+   * unknown id. A task already terminal is acknowledged too: the extension's cancel is a request.
+   */
+  async cancel(taskId: unknown, owner: string | undefined): Promise<boolean> {
+    if (!isTaskId(taskId)) return false;
+    try {
+      await this.executor.cancel(taskId, { owner, reason: 'the client cancelled the task (tasks/cancel)' });
+      return true;
+    } catch (error) {
+      if (error instanceof OperationNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** Whether the owner can see the task (`tasks/update` acknowledges only those). */
+  async exists(taskId: unknown, owner: string | undefined): Promise<boolean> {
+    return isTaskId(taskId) && (await this.executor.get(taskId, { owner })) !== undefined;
+  }
+
+  /** The task's fields as `snapshot` shows them; `get` adds the outcome for a terminal one. */
+  #taskOf(snapshot: OperationSnapshot): ExtensionTask {
+    const { retentionMs, maxLifetimeMs } = this.executor.options;
+    const finished = snapshot.finishedAt !== undefined;
+    // The extension counts the ttl from creation, the executor its retention from the end: known
+    // once finished, bounded by the lifetime before that, and unlimited for work without one.
+    const ttlMs = finished
+      ? snapshot.finishedAt! - snapshot.startedAt + retentionMs
+      : Number.isFinite(maxLifetimeMs)
+        ? maxLifetimeMs + retentionMs
+        : null;
+    const status: ExtensionTaskStatus =
+      snapshot.status === 'running'
+        ? 'working'
+        : snapshot.status === 'cancelled'
+          ? 'cancelled'
+          : serverFailureOf(snapshot.error) === undefined
+            ? 'completed' // what the call would have answered: a tool result, `isError` if it threw
+            : 'failed';
+    return {
+      taskId: snapshot.id,
+      status,
+      statusMessage: statusMessageOf(snapshot),
+      createdAt: new Date(snapshot.startedAt).toISOString(),
+      lastUpdatedAt: new Date(
+        snapshot.finishedAt ?? snapshot.progress?.updatedAt ?? snapshot.startedAt,
+      ).toISOString(),
+      ttlMs: ttlMs === null ? null : Math.round(ttlMs),
+      pollIntervalMs: this.#pollIntervalMs,
+    };
+  }
+}
+
+/** Where the work stands, in a line: "running for 12 s, 40% (frame 10 of 25), about 18 s to go". */
+function statusMessageOf(snapshot: OperationSnapshot): string {
+  const state = snapshot.resultError ?? describeState(snapshot);
+  return snapshot.etaMs === undefined ? state : `${state}, about ${formatDuration(snapshot.etaMs)} to go`;
+}
+
+/** The error's code when it makes the task `failed` (see SERVER_FAILURES), else `undefined`. */
+function serverFailureOf(error: Error | undefined): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && SERVER_FAILURES.has(code) ? code : undefined;
+}
+
+function isTaskId(taskId: unknown): taskId is string {
+  return typeof taskId === 'string' && taskId.length > 0 && taskId.length <= MAX_TASK_ID_LENGTH;
+}
