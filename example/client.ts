@@ -3,7 +3,9 @@
 // server's wait budget answers "still running" and is long-polled with continue_operation to its
 // own result while progress arrives on each request; a second render is cancelled; list_operations
 // shows both; bad input gets an error naming the field; then one more render through
-// callToolWithContinuation, one await for all of it. (`npm run demo:v1` shows the same on SDK 1.x.)
+// callToolWithContinuation, one await for all of it: the server offers the tasks extension, so it
+// becomes a task whose end is heard on subscriptions/listen. (`npm run demo:v1` shows the same on
+// SDK 1.x.)
 import { fileURLToPath } from 'node:url';
 import { type CallToolResult, Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -83,6 +85,9 @@ log(
 );
 
 log('callToolWithContinuation(render_video {frames: 8}): one await, however long the tool takes');
+log(
+  '   (the server offers the tasks extension: past the wait it is a task, its end heard on subscriptions/listen)',
+);
 const followed = await callToolWithContinuation(
   client,
   { name: 'render_video', arguments: { title: 'Outro', frames: 8, frame_ms: 250 } },

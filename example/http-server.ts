@@ -8,12 +8,15 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
+import { withTaskNotifications } from '../src/mcp/index.js';
 import { createDemoExecutor, createDemoFactory } from './demo-tools.js';
 
 const portFlag = process.argv.indexOf('--port');
 const port = portFlag === -1 ? 3000 : Number(process.argv[portFlag + 1]);
 const executor = createDemoExecutor();
-const mcp = toNodeHandler(createMcpHandler(createDemoFactory(executor)));
+const factory = createDemoFactory(executor);
+// withTaskNotifications adds notifications/tasks (the tasks extension) for clients that listen.
+const mcp = toNodeHandler(withTaskNotifications(createMcpHandler(factory), factory));
 
 const server = createServer((request, response) => {
   const match = /^Bearer ([A-Za-z0-9_-]{1,64})$/.exec(request.headers.authorization ?? '');

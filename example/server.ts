@@ -2,11 +2,16 @@
 // the client opens with: the 2025 handshake, or 2026-07-28), every one on this process's executor.
 // Claude Desktop / Claude Code / MCP Inspector run it as `npx tsx example/server.ts` (see the
 // README). stdout is the protocol: nothing else is written to it.
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
+import { taskNotificationsTransport } from '../src/mcp/index.js';
 import { createDemoExecutor, createDemoFactory } from './demo-tools.js';
 
 const executor = createDemoExecutor();
-const handle = serveStdio(createDemoFactory(executor));
+const factory = createDemoFactory(executor);
+// The transport adds notifications/tasks (the tasks extension) for clients that listen for them.
+const handle = serveStdio(factory, {
+  transport: taskNotificationsTransport(factory, new StdioServerTransport()),
+});
 
 const shutdown = async () => {
   // A graceful drain: work about to finish may, while new calls are refused.

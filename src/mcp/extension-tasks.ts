@@ -23,6 +23,15 @@ export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** The extension's identifier, in capabilities and in each request's declared client capabilities. */
 export const TASKS_EXTENSION_ID = 'io.modelcontextprotocol/tasks';
 
+/** Whether a request's `_meta` envelope declares the extension among its client capabilities. */
+export function declaresTasksIn(envelope: Record<string, unknown> | undefined): boolean {
+  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'] as
+    | { extensions?: Record<string, unknown> }
+    | undefined;
+  const declared = capabilities?.extensions?.[TASKS_EXTENSION_ID];
+  return declared !== null && typeof declared === 'object';
+}
+
 /** A task's status in the extension. (This library never asks for input, so never `input_required`.) */
 export type ExtensionTaskStatus = 'working' | 'completed' | 'failed' | 'cancelled';
 

@@ -38,3 +38,4 @@ export {
   serverFactory,
   type ToolArgs,
 } from './v2/register.js';
+export { taskNotificationsTransport, withTaskNotifications } from './v2/tasks-extension.js';

@@ -6,11 +6,16 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
 import { Executor } from '../../src/index.js';
-import { type AsyncToolsOptions, OPERATION_META_KEY, type RunningState } from '../../src/mcp/index.js';
+import {
+  type AsyncToolsOptions,
+  OPERATION_META_KEY,
+  type RunningState,
+  withTaskNotifications,
+} from '../../src/mcp/index.js';
 import { createV2TestFactory } from '../fixtures/v2-test-server.js';
 
 export type Era = 'legacy' | 'modern';
@@ -64,6 +69,8 @@ export async function startV2Server(
   transport: Transport,
   maxWaitMs = 5000,
   toolsOptions?: AsyncToolsOptions,
+  /** Serve notifications/tasks on subscriptions/listen (withTaskNotifications). */
+  taskNotifications = true,
 ): Promise<V2TestServer> {
   const clients: Client[] = [];
   const track = (client: Client) => {
@@ -82,6 +89,10 @@ export async function startV2Server(
             command: process.execPath,
             args: ['--import', 'tsx', script],
             stderr: 'inherit',
+            env: {
+              ...getDefaultEnvironment(),
+              MCP_ASYNC_NO_TASK_NOTIFICATIONS: taskNotifications ? '0' : '1',
+            },
           }),
         );
         return track(checkEra(client, era));
@@ -92,7 +103,9 @@ export async function startV2Server(
     };
   }
   const executor = new Executor({ maxWaitMs });
-  const handler = toNodeHandler(createMcpHandler(createV2TestFactory(executor, toolsOptions)));
+  const factory = createV2TestFactory(executor, toolsOptions);
+  const mcpHandler = createMcpHandler(factory);
+  const handler = toNodeHandler(taskNotifications ? withTaskNotifications(mcpHandler, factory) : mcpHandler);
   const http: Server = createServer((request, response) => {
     const auth = authenticate(request);
     if (auth !== undefined) (request as IncomingMessage & { auth?: AuthInfo }).auth = auth;

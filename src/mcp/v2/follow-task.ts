@@ -86,37 +86,84 @@ export async function followTask(
       .send(request('tasks/cancel', { taskId }, envelope), { signal: AbortSignal.timeout(10_000), headers })
       .catch(() => undefined); // the server is unreachable: the task's lifetime will end it there
   };
-  let fetched = false;
-  for (;;) {
-    const left = await follow.limits.timeLeft(taskId, cancel);
-    if (fetched && task.status !== 'working') return outcomeOf(task);
-    if (task.status === 'working') {
-      try {
-        await delay(follow.signal ?? NEVER, Math.min(pollIntervalOf(task), left));
-      } catch (error) {
-        if (isAbortError(error)) continue; // cancelled at the top of the loop
-        throw error;
+  // Listening, the end is heard the moment it happens; polling stays, for a server that does not
+  // take the subscription (its acknowledgement leaves the task out, or it refuses the listen).
+  const heard = new TaskListener(
+    raw,
+    request('subscriptions/listen', { notifications: { taskIds: [taskId] } }, envelope),
+    taskId,
+  );
+  try {
+    let fetched = false;
+    for (;;) {
+      const left = await follow.limits.timeLeft(taskId, cancel);
+      if (heard.task !== undefined) return outcomeOf(heard.task);
+      if (fetched && task.status !== 'working') return outcomeOf(task);
+      if (task.status === 'working') {
+        await heard.wait(follow.signal, Math.min(pollIntervalOf(task), left));
+        if (heard.task !== undefined || follow.limits.aborted) continue;
       }
+      let response: RawResponse;
+      try {
+        response = await raw.send(request('tasks/get', { taskId }, envelope), {
+          signal: AbortSignal.timeout(POLL_TIMEOUT_MS),
+          headers,
+        });
+      } catch (error) {
+        throw new ContinuationLostError(taskId, error);
+      }
+      if (response.kind === 'error') {
+        const { code, message, data } = response.error;
+        throw new ContinuationLostError(taskId, new ProtocolError(code, message, data));
+      }
+      task = response.result as unknown as WireTask;
+      fetched = true;
     }
-    let response: RawResponse;
-    try {
-      response = await raw.send(request('tasks/get', { taskId }, envelope), {
-        signal: AbortSignal.timeout(POLL_TIMEOUT_MS),
-        headers,
-      });
-    } catch (error) {
-      throw new ContinuationLostError(taskId, error);
-    }
-    if (response.kind === 'error') {
-      const { code, message, data } = response.error;
-      throw new ContinuationLostError(taskId, new ProtocolError(code, message, data));
-    }
-    task = response.result as unknown as WireTask;
-    fetched = true;
+  } finally {
+    heard.close();
   }
 }
 
-const NEVER = new AbortController().signal;
+/** A subscriptions/listen for one task: holds the task once a notification says it ended. */
+class TaskListener {
+  /** The ended task, as its notification carried it. */
+  task: WireTask | undefined;
+  readonly #stream = new AbortController();
+  #wake: (() => void) | undefined;
+
+  constructor(raw: RawRequests, listen: RawRequest, taskId: string) {
+    raw
+      .send(listen, {
+        signal: this.#stream.signal,
+        onNotification: (message) => {
+          const params = message.params as WireTask | undefined;
+          if (message.method !== 'notifications/tasks' || params?.taskId !== taskId) return;
+          if (params.status === 'working') return;
+          this.task = params;
+          this.#wake?.();
+        },
+      })
+      .catch(() => undefined); // refused, or closed by us: polling carries on
+  }
+
+  /** Waits `ms`, or less: until the task is heard to end, or `signal` aborts. */
+  async wait(signal: AbortSignal | undefined, ms: number): Promise<void> {
+    if (this.task !== undefined) return;
+    const nap = new AbortController();
+    this.#wake = () => nap.abort();
+    try {
+      await delay(signal === undefined ? nap.signal : AbortSignal.any([signal, nap.signal]), ms);
+    } catch (error) {
+      if (!isAbortError(error)) throw error;
+    } finally {
+      this.#wake = undefined;
+    }
+  }
+
+  close(): void {
+    this.#stream.abort();
+  }
+}
 
 /** The envelope the Client sends: one request of its own makes it known (`server/discover`, small). */
 async function envelopeOf(client: Client, raw: RawRequests): Promise<Envelope> {

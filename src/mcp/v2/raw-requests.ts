@@ -6,6 +6,7 @@
 // the request), under ids of their own that the Client never sees.
 
 import type { Client } from '@modelcontextprotocol/client';
+import { SUBSCRIPTION_ID_KEY } from '../task-subscriptions.js';
 
 /** A JSON-RPC error object. */
 export interface RawError {
@@ -44,6 +45,8 @@ export type Envelope = Record<(typeof ENVELOPE_KEYS)[number], unknown>;
 export class RawRequests {
   readonly #transport: Transport;
   readonly #waiting = new Map<string, (response: RawResponse) => void>();
+  /** Listeners for the notifications of a listen stream, by its request's id (its subscription id). */
+  readonly #streams = new Map<string, (message: Record<string, unknown>) => void>();
   /** Progress listeners by the progressToken of a raw request. */
   readonly #progress = new Map<string, (params: Record<string, unknown>) => void>();
   #envelope: Envelope | undefined;
@@ -65,14 +68,22 @@ export class RawRequests {
     this.#transport = transport;
     const forward = transport.onmessage;
     const take: OnMessage = (message, extra) => {
-      if ('method' in message && message.method === 'notifications/progress') {
+      if ('method' in message) {
         const params = (message.params ?? {}) as Record<string, unknown>;
-        const listener = this.#progress.get(String(params.progressToken));
-        if (listener !== undefined) return listener(params);
+        if (message.method === 'notifications/progress') {
+          const listener = this.#progress.get(String(params.progressToken));
+          if (listener !== undefined) return listener(params);
+        }
+        const subscription = (params._meta as Record<string, unknown> | undefined)?.[SUBSCRIPTION_ID_KEY];
+        const stream = typeof subscription === 'string' ? this.#streams.get(subscription) : undefined;
+        if (stream !== undefined) return stream(message as Record<string, unknown>);
       }
       const id = (message as { id?: unknown }).id;
       const settle = typeof id === 'string' ? this.#waiting.get(id) : undefined;
-      if (settle === undefined || !('result' in message || 'error' in message)) {
+      const isResponse = 'result' in message || 'error' in message;
+      if (settle === undefined || !isResponse) {
+        // A late answer to a raw request given up on is ours still: the Client never sent that id.
+        if (isResponse && typeof id === 'string' && id.startsWith(ID_PREFIX)) return;
         forward?.(message, extra);
         return;
       }
@@ -121,19 +132,35 @@ export class RawRequests {
    */
   send(
     request: RawRequest,
-    options?: { signal?: AbortSignal | undefined; headers?: Readonly<Record<string, string>> | undefined },
+    options?: {
+      signal?: AbortSignal | undefined;
+      headers?: Readonly<Record<string, string>> | undefined;
+      /** For a subscriptions/listen: each notification of its stream, until the response. */
+      onNotification?: ((message: Record<string, unknown>) => void) | undefined;
+    },
   ): Promise<RawResponse> {
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     const id = `${ID_PREFIX}${++this.#next}`;
+    const onNotification = options?.onNotification;
+    if (onNotification !== undefined) this.#streams.set(id, onNotification);
     return new Promise<RawResponse>((resolve, reject) => {
       const abandon = () => {
         this.#waiting.delete(id);
+        this.#streams.delete(id);
         reject(signal?.reason);
+        // Over HTTP the request's stream closes, which cancels it; on a shared channel (stdio) the
+        // server hears of it only by a notification.
+        if (this.#transport.hasPerRequestStream !== true) {
+          this.#transport
+            .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id } })
+            .catch(() => undefined);
+        }
       };
       signal?.addEventListener('abort', abandon, { once: true });
       this.#waiting.set(id, (response) => {
         signal?.removeEventListener('abort', abandon);
+        this.#streams.delete(id);
         resolve(response);
       });
       this.#transport
@@ -147,6 +174,7 @@ export class RawRequests {
           { requestSignal: signal, headers: options?.headers },
         )
         .catch((error: unknown) => {
+          this.#streams.delete(id);
           if (!this.#waiting.delete(id)) return;
           signal?.removeEventListener('abort', abandon);
           reject(error);

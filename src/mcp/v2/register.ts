@@ -39,7 +39,7 @@ import {
 import { ownerOfCaller } from '../owner.js';
 import type { ProgressNotification } from '../progress-forwarder.js';
 import type { CallToolResult, ToolNames } from '../tool-results.js';
-import { serveTasksExtension } from './tasks-extension.js';
+import { rememberFactoryTasks, serveTasksExtension } from './tasks-extension.js';
 
 /**
  * Decides who owns the operations a request starts and may see: a string, or `undefined` for
@@ -236,6 +236,8 @@ export function serverFactory(
     return server;
   };
   factory({ era: 'modern' }); // a dry run: a bad option or tool config throws now
+  if (shared.tasks !== undefined)
+    rememberFactoryTasks(factory, { tasks: shared.tasks, ownerOf: shared.ownerOf });
   return factory;
 }
 

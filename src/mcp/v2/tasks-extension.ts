@@ -15,24 +15,33 @@
 //   the task or the error. The one use of a non-public member: test/mcp-v2/tasks-seam.test.ts fails
 //   loudly should an SDK release change it.
 //
-// The answers themselves (task shapes, ttl, failures) are in ../extension-tasks.ts, free of the SDK.
+// - notifications/tasks: both serving entries (createMcpHandler, serveStdio) answer
+//   subscriptions/listen themselves, before any server code, and drop a `taskIds` filter. So a
+//   listen request that names task ids is taken in front of them: `withTaskNotifications` wraps
+//   the HTTP handler's fetch, `taskNotificationsTransport` the transport serveStdio is given (both
+//   public shapes); every other message goes on to the SDK untouched.
+//
+// The answers themselves (task shapes, ttl, failures, the listen stream) are in
+// ../extension-tasks.ts and ../task-subscriptions.ts, free of the SDK.
 
 import {
+  type JSONRPCMessage,
   type JSONRPCRequest,
+  type McpHandlerRequestOptions,
   type McpServer,
   MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   type Result,
   type ServerContext,
+  type Transport,
+  type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { type ExtensionTasks, TASKS_EXTENSION_ID } from '../extension-tasks.js';
+import { declaresTasksIn, type ExtensionTasks, TASKS_EXTENSION_ID } from '../extension-tasks.js';
 import type { TaskHandOff } from '../long-running.js';
+import { type ListenMessage, listenedTaskIds, serveTaskListen } from '../task-subscriptions.js';
 import type { CallToolResult } from '../tool-results.js';
-
-/** The envelope key of the client capabilities a 2026-07-28 request declares. */
-const CLIENT_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
 
 /** What the extension's methods answer a request whose client did not declare it. */
 const REQUIRED_CAPABILITIES = { extensions: { [TASKS_EXTENSION_ID]: {} } };
@@ -61,12 +70,7 @@ export interface TasksOnServer {
 
 /** Whether the request's client declared the extension (only a 2026-07-28 request can). */
 export function declaresTasks(ctx: ServerContext): boolean {
-  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
-  const capabilities = envelope?.[CLIENT_CAPABILITIES_KEY] as
-    | { extensions?: Record<string, unknown> }
-    | undefined;
-  const declared = capabilities?.extensions?.[TASKS_EXTENSION_ID];
-  return declared !== null && typeof declared === 'object';
+  return declaresTasksIn(ctx.mcpReq.envelope as Record<string, unknown> | undefined);
 }
 
 /**
@@ -196,4 +200,197 @@ export function toolsCallHandlerOf(server: McpServer): RequestHandler {
 function taskNotFound(taskId: string): ProtocolError {
   const shown = taskId.length <= 256 ? taskId : `${taskId.slice(0, 32)}… (${taskId.length} characters)`;
   return new ProtocolError(ProtocolErrorCode.InvalidParams, `Task not found: ${shown}`);
+}
+
+/** What the listen glue needs of a factory: its tasks, and how it names a request's owner. */
+interface FactoryTasks {
+  readonly tasks: ExtensionTasks;
+  readonly ownerOf: (ctx: ServerContext) => string | undefined;
+}
+
+const factoryTasks = new WeakMap<object, FactoryTasks>();
+
+/** Records what `factory` serves the extension with, for the listen glue to find. */
+export function rememberFactoryTasks(factory: object, tasks: FactoryTasks): void {
+  factoryTasks.set(factory, tasks);
+}
+
+function tasksOfFactory(factory: unknown, caller: string): FactoryTasks {
+  const found = typeof factory === 'function' ? factoryTasks.get(factory) : undefined;
+  if (found === undefined) {
+    throw new TypeError(
+      `${caller} takes the factory serverFactory() made, with the tasks extension on (not \`tasks: false\`)`,
+    );
+  }
+  return found;
+}
+
+/**
+ * The owner of a listen request, which no McpServer sees: `ownerOf` gets the context it can be
+ * given this early (the request's `_meta`, and over HTTP the Web Request and its authInfo).
+ */
+function listenOwner(
+  found: FactoryTasks,
+  id: string | number,
+  params: Record<string, unknown> | undefined,
+  http: { req: Request; authInfo: McpHandlerRequestOptions['authInfo'] } | undefined,
+): string | undefined {
+  const meta = params?._meta as Record<string, unknown> | undefined;
+  const ctx = { sessionId: undefined, http, mcpReq: { id, _meta: meta, envelope: meta } };
+  return found.ownerOf(ctx as unknown as ServerContext);
+}
+
+/** Whether a JSON-RPC message is a 2026-07-28 subscriptions/listen that names task ids. */
+function isTaskListen(message: unknown): message is { id: string | number; params: Record<string, unknown> } {
+  const m = message as {
+    jsonrpc?: unknown;
+    id?: unknown;
+    method?: unknown;
+    params?: Record<string, unknown>;
+  };
+  return (
+    m !== null &&
+    typeof m === 'object' &&
+    m.jsonrpc === '2.0' &&
+    m.method === 'subscriptions/listen' &&
+    (typeof m.id === 'string' || typeof m.id === 'number') &&
+    listenedTaskIds(m.params) !== undefined &&
+    (m.params?._meta as Record<string, unknown> | undefined)?.['io.modelcontextprotocol/protocolVersion'] ===
+      '2026-07-28'
+  );
+}
+
+/** How often an idle listen stream sends an SSE comment, so that proxies keep it open. */
+const KEEP_ALIVE_MS = 15_000;
+
+/**
+ * `handler` (from `createMcpHandler(factory)`) with `notifications/tasks`: a 2026-07-28
+ * `subscriptions/listen` whose filter names `taskIds` gets a stream of its own (the acknowledgement
+ * of the tasks the caller may see, each one's DetailedTask the moment it ends, then the request's
+ * result); every other request goes to `handler`. Mount the answer where `handler` was:
+ * `toNodeHandler(withTaskNotifications(createMcpHandler(factory), factory))`.
+ */
+export function withTaskNotifications<
+  Handler extends { fetch: (request: Request, options?: McpHandlerRequestOptions) => Promise<Response> },
+>(handler: Handler, factory: unknown): Handler {
+  const found = tasksOfFactory(factory, 'withTaskNotifications()');
+  const fetch = async (request: Request, options?: McpHandlerRequestOptions): Promise<Response> => {
+    if (request.method !== 'POST' || request.headers.get('mcp-method') !== 'subscriptions/listen') {
+      return handler.fetch(request, options);
+    }
+    let body = options?.parsedBody;
+    if (body === undefined) {
+      try {
+        body = await request.clone().json();
+      } catch {
+        return handler.fetch(request, options); // the SDK answers a body that is not JSON
+      }
+    }
+    if (!isTaskListen(body)) return handler.fetch(request, { ...options, parsedBody: body });
+    const listen = body;
+    const owner = listenOwner(found, listen.id, listen.params, { req: request, authInfo: options?.authInfo });
+    const closed = new AbortController();
+    request.signal.addEventListener('abort', () => closed.abort(), { once: true });
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const write = (text: string) => {
+          if (!closed.signal.aborted) controller.enqueue(encoder.encode(text));
+        };
+        const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+        const send = async (message: ListenMessage) =>
+          write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+        serveTaskListen(found.tasks, listen, owner, send, closed.signal)
+          .catch((error: unknown) =>
+            send({ jsonrpc: '2.0', id: listen.id, error: { code: -32603, message: errorMessage(error) } }),
+          )
+          .finally(() => {
+            clearInterval(keepAlive);
+            if (!closed.signal.aborted) controller.close();
+          });
+      },
+      cancel() {
+        closed.abort();
+      },
+    });
+    return new Response(stream, {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+    });
+  };
+  return { ...handler, fetch };
+}
+
+/**
+ * `transport` (the one `serveStdio(factory, { transport })` serves, a `StdioServerTransport` most
+ * often) with `notifications/tasks`: a 2026-07-28 `subscriptions/listen` whose filter names
+ * `taskIds` is served here (see {@link withTaskNotifications}); `notifications/cancelled` for it
+ * ends it; every other message goes on to serveStdio.
+ */
+export function taskNotificationsTransport(factory: unknown, transport: Transport): Transport {
+  const found = tasksOfFactory(factory, 'taskNotificationsTransport()');
+  if (transport === null || typeof transport !== 'object' || typeof transport.send !== 'function') {
+    throw new TypeError(
+      'taskNotificationsTransport() needs the transport to wrap, a StdioServerTransport say',
+    );
+  }
+  const listening = new Map<string | number, AbortController>();
+  const stopAll = () => {
+    for (const controller of listening.values()) controller.abort();
+    listening.clear();
+  };
+  const wrapper: Transport = {
+    async start() {
+      transport.onmessage = (message, extra) => {
+        if (isTaskListen(message)) {
+          const closed = new AbortController();
+          listening.get(message.id)?.abort();
+          listening.set(message.id, closed);
+          const owner = listenOwner(found, message.id, message.params, undefined);
+          const send = (reply: ListenMessage) => transport.send(reply as JSONRPCMessage);
+          void serveTaskListen(found.tasks, message, owner, send, closed.signal)
+            .catch((error: unknown) =>
+              send({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: errorMessage(error) } }),
+            )
+            .catch((error: unknown) =>
+              wrapper.onerror?.(error instanceof Error ? error : new Error(String(error))),
+            )
+            .finally(() => {
+              if (listening.get(message.id) === closed) listening.delete(message.id);
+            });
+          return;
+        }
+        const cancelled = message as { method?: unknown; params?: { requestId?: unknown } };
+        const requestId = cancelled.params?.requestId as string | number | undefined;
+        if (
+          cancelled.method === 'notifications/cancelled' &&
+          requestId !== undefined &&
+          listening.has(requestId)
+        ) {
+          listening.get(requestId)?.abort();
+          listening.delete(requestId);
+          return;
+        }
+        wrapper.onmessage?.(message, extra);
+      };
+      transport.onclose = () => {
+        stopAll();
+        wrapper.onclose?.();
+      };
+      transport.onerror = (error) => wrapper.onerror?.(error);
+      await transport.start();
+    },
+    send(message: JSONRPCMessage, options?: TransportSendOptions) {
+      return transport.send(message, options);
+    },
+    async close() {
+      stopAll();
+      await transport.close();
+    },
+  };
+  return wrapper;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
