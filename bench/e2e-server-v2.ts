@@ -2,10 +2,10 @@
 // serveStdio (run directly) or createMcpHandler builds a server per connection or request, every one
 // on one executor. The result carries the moment the work finished on the system-wide monotonic clock.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { z } from 'zod';
 import { Executor } from '../src/index.js';
-import { serverFactory } from '../src/mcp/index.js';
+import { serverFactory, taskNotificationsTransport } from '../src/mcp/index.js';
 
 export function createBenchExecutor(): Executor {
   return new Executor({ maxWaitMs: 30_000, maxOperations: Number.POSITIVE_INFINITY, retentionMs: 10_000 });
@@ -28,6 +28,9 @@ export function createBenchFactory(executor: Executor) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const executor = createBenchExecutor();
-  const handle = serveStdio(createBenchFactory(executor));
+  const factory = createBenchFactory(executor);
+  const handle = serveStdio(factory, {
+    transport: taskNotificationsTransport(factory, new StdioServerTransport()),
+  });
   process.stdin.on('close', () => void executor.stop().then(() => handle.close()));
 }
