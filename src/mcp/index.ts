@@ -38,4 +38,8 @@ export {
   serverFactory,
   type ToolArgs,
 } from './v2/register.js';
-export { taskNotificationsTransport, withTaskNotifications } from './v2/tasks-extension.js';
+export {
+  type FetchHandler,
+  taskNotificationsTransport,
+  withTaskNotifications,
+} from './v2/tasks-extension.js';

@@ -260,6 +260,12 @@ function isTaskListen(message: unknown): message is { id: string | number; param
   );
 }
 
+/** The web-standard face of an MCP HTTP handler: what `createMcpHandler` answers, among others. */
+export interface FetchHandler {
+  /** Serves one HTTP request. */
+  fetch: (request: Request, options?: McpHandlerRequestOptions) => Promise<Response>;
+}
+
 /** How often an idle listen stream sends an SSE comment, so that proxies keep it open. */
 const KEEP_ALIVE_MS = 15_000;
 
@@ -270,9 +276,10 @@ const KEEP_ALIVE_MS = 15_000;
  * result); every other request goes to `handler`. Mount the answer where `handler` was:
  * `toNodeHandler(withTaskNotifications(createMcpHandler(factory), factory))`.
  */
-export function withTaskNotifications<
-  Handler extends { fetch: (request: Request, options?: McpHandlerRequestOptions) => Promise<Response> },
->(handler: Handler, factory: unknown): Handler {
+export function withTaskNotifications<Handler extends FetchHandler>(
+  handler: Handler,
+  factory: unknown,
+): Handler {
   const found = tasksOfFactory(factory, 'withTaskNotifications()');
   const fetch = async (request: Request, options?: McpHandlerRequestOptions): Promise<Response> => {
     if (request.method !== 'POST' || request.headers.get('mcp-method') !== 'subscriptions/listen') {
