@@ -59,8 +59,10 @@ const INTERNAL_ERROR = -32603;
 
 /**
  * The errors that make a task `failed` rather than `completed` with an `isError` result: they are
- * about the server (it stopped, lost the work, could not keep its result), not what the tool said,
- * so the work's outcome is unknown. Matched on the error's `code`, which survives every store.
+ * about the server (it lost the work, stopped it on shutdown, or could not keep its result), not
+ * what the tool said or a client's cancel. The executor records a shutdown as a cancellation by
+ * ExecutorStoppedError: nobody asked for it, so the task is `failed`, not `cancelled`. Matched on
+ * the error's `code`, which survives every store.
  */
 const SERVER_FAILURES = new Set([
   'OPERATION_INTERRUPTED',
@@ -111,9 +113,10 @@ export class ExtensionTasks {
       if (error instanceof OperationNotFoundError) return undefined; // expired between the reads
       throw error;
     }
-    if (outcome.status === 'running') return task; // the snapshot was a moment ahead of the store
-    const failure = serverFailureOf(outcome.status === 'failed' ? outcome.error : undefined);
-    if (failure !== undefined && outcome.status === 'failed') {
+    // The snapshot a moment ahead of the store: working, until the outcome can be read with it.
+    if (outcome.status === 'running') return { ...task, status: 'working' };
+    const failure = outcome.status === 'completed' ? undefined : serverFailureOf(outcome.error);
+    if (failure !== undefined && outcome.status !== 'completed') {
       task.error = { code: INTERNAL_ERROR, message: outcome.error.message, data: { code: failure } };
     } else if (outcome.status !== 'cancelled') {
       task.result = { ...finishedToolResult(outcome), resultType: 'complete' };
@@ -155,11 +158,11 @@ export class ExtensionTasks {
     const status: ExtensionTaskStatus =
       snapshot.status === 'running'
         ? 'working'
-        : snapshot.status === 'cancelled'
-          ? 'cancelled'
-          : serverFailureOf(snapshot.error) === undefined
-            ? 'completed' // what the call would have answered: a tool result, `isError` if it threw
-            : 'failed';
+        : serverFailureOf(snapshot.error) !== undefined
+          ? 'failed'
+          : snapshot.status === 'cancelled'
+            ? 'cancelled'
+            : 'completed'; // what the call would have answered: a tool result, `isError` if it threw
     return {
       taskId: snapshot.id,
       status,

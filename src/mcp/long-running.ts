@@ -181,10 +181,10 @@ export class LongRunningTool {
         ...(cancelOnAbort === true ? { cancelOnAbort } : {}),
       });
       if (result.status !== 'running') return finishedToolResult(result);
-      return (
-        (await task?.answer(result)) ??
-        runningToolResult(result, this.#tools.names, this.#checkOutput === undefined)
-      );
+      // The work runs under its id whatever happens now: a task that cannot be answered (its read
+      // back failed) is answered "running" instead, never "could not start".
+      const asTask = await task?.answer(result).catch(() => undefined);
+      return asTask ?? runningToolResult(result, this.#tools.names, this.#checkOutput === undefined);
     } catch (error) {
       return errorToolResult(
         `Tool ${this.name} could not start: ${error instanceof Error ? error.message : String(error)}`,

@@ -6,6 +6,7 @@
 // ./v2/tasks-extension.ts.
 
 import { delay } from 'abort-controller-x';
+import { ExecutorStoppedError, OperationNotFoundError } from '../errors.js';
 import {
   type DetailedExtensionTask,
   declaresTasksIn,
@@ -35,47 +36,109 @@ export function listenedTaskIds(params: unknown): unknown {
 }
 
 /**
- * Serves a listen request that names task ids for `owner`, writing every message of its stream
- * through `send`, until the last task has ended (then the request's result) or `signal` aborts
- * (the client closed the stream: nothing more is sent).
+ * Whether a listen's filter asks for task notifications and nothing else: only then is it served
+ * here. A filter that also asks for what the SDK serves (list changes, resource updates) is the
+ * SDK's, which acknowledges those and leaves `taskIds` out, so that its client knows to poll.
  */
-export async function serveTaskListen(
-  tasks: ExtensionTasks,
-  request: ListenRequest,
-  owner: string | undefined,
-  send: (message: ListenMessage) => Promise<void>,
-  signal: AbortSignal,
-): Promise<void> {
-  const { id, params } = request;
-  const meta = { [SUBSCRIPTION_ID_KEY]: id };
-  const refusal = refusalOf(params);
-  if (refusal !== undefined) {
-    await send({ jsonrpc: '2.0', id, error: refusal });
-    return;
-  }
-  const wanted = [...new Set(listenedTaskIds(params) as string[])];
-  // Only the tasks this caller may see are acknowledged: another principal's is left out, exactly
-  // as an unknown one is (the ack says which ids were taken).
-  const seen = await Promise.all(
-    wanted.map(async (taskId) => ((await tasks.exists(taskId, owner)) ? taskId : undefined)),
-  );
-  const accepted = seen.filter((taskId): taskId is string => taskId !== undefined);
-  await send({
-    jsonrpc: '2.0',
-    method: 'notifications/subscriptions/acknowledged',
-    params: { notifications: { taskIds: accepted }, _meta: meta },
-  });
-  await Promise.all(
-    accepted.map(async (taskId) => {
-      const task = await endOf(tasks, taskId, owner, signal);
-      if (task === undefined || signal.aborted) return;
-      await send({ jsonrpc: '2.0', method: 'notifications/tasks', params: { ...task, _meta: meta } });
-    }),
-  );
-  if (!signal.aborted) await send({ jsonrpc: '2.0', id, result: { resultType: 'complete', _meta: meta } });
+export function asksForTasksOnly(params: unknown): boolean {
+  const notifications = (params as { notifications?: unknown } | undefined)?.notifications;
+  if (notifications === null || typeof notifications !== 'object') return false;
+  const keys = Object.keys(notifications);
+  return keys.length === 1 && keys[0] === 'taskIds';
 }
 
-/** The task once it has ended; `undefined` if it expired meanwhile or the stream was closed. */
+/**
+ * The listen streams of one factory's servers. They wait with the executor's long-poll, one wait
+ * per task followed, and the executor caps its waits (`maxWaiters`) for everyone: so the tasks
+ * followed on open streams may hold at most half of them, and a listen past that is refused, as the
+ * SDK refuses one past its own subscription limit. `continue_operation` keeps the other half.
+ */
+export class TaskListens {
+  readonly tasks: ExtensionTasks;
+  readonly #limit: number;
+  #followed = 0;
+
+  constructor(tasks: ExtensionTasks) {
+    this.tasks = tasks;
+    this.#limit = Math.floor(tasks.executor.options.maxWaiters / 2);
+  }
+
+  /** Why a listen is refused before its stream opens (a JSON-RPC error), or `undefined`. */
+  refusalOf(params: Record<string, unknown> | undefined): ListenError | undefined {
+    return refusalOf(params);
+  }
+
+  /**
+   * Serves a listen request that names task ids for `owner`, writing every message of its stream
+   * through `send`, until the last task has ended (then the request's result) or `signal` aborts
+   * (the client closed the stream: nothing more is sent). Nothing is sent after the request's
+   * result or error.
+   */
+  async serve(
+    request: ListenRequest,
+    owner: string | undefined,
+    send: (message: ListenMessage) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { id, params } = request;
+    const meta = { [SUBSCRIPTION_ID_KEY]: id };
+    const refusal = refusalOf(params);
+    if (refusal !== undefined) {
+      await send({ jsonrpc: '2.0', id, error: refusal });
+      return;
+    }
+    const wanted = [...new Set(listenedTaskIds(params) as string[])];
+    // Only the tasks this caller may see are acknowledged: another principal's is left out,
+    // exactly as an unknown one is (the ack says which ids were taken).
+    const seen = await Promise.all(
+      wanted.map(async (taskId) => ((await this.tasks.exists(taskId, owner)) ? taskId : undefined)),
+    );
+    const accepted = seen.filter((taskId): taskId is string => taskId !== undefined);
+    if (this.#followed + accepted.length > this.#limit) {
+      await send({
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: -32603,
+          message: `Subscription limit reached: listen streams already follow ${this.#followed} tasks, and may follow ${this.#limit} (half the executor's maxWaiters)`,
+        },
+      });
+      return;
+    }
+    this.#followed += accepted.length;
+    // One branch failing ends the others too: nothing may follow the request's answer.
+    const stream = new AbortController();
+    const ended = AbortSignal.any([signal, stream.signal]);
+    try {
+      await send({
+        jsonrpc: '2.0',
+        method: 'notifications/subscriptions/acknowledged',
+        params: { notifications: { taskIds: accepted }, _meta: meta },
+      });
+      await Promise.all(
+        accepted.map(async (taskId) => {
+          const task = await endOf(this.tasks, taskId, owner, ended);
+          if (task === undefined || ended.aborted) return;
+          await send({ jsonrpc: '2.0', method: 'notifications/tasks', params: { ...task, _meta: meta } });
+        }),
+      );
+    } catch (error) {
+      stream.abort();
+      throw error;
+    } finally {
+      this.#followed -= accepted.length;
+    }
+    if (!signal.aborted) await send({ jsonrpc: '2.0', id, result: { resultType: 'complete', _meta: meta } });
+  }
+}
+
+/** How long a wait that could not be had (the executor's waits are all taken) sleeps before trying again. */
+const RETRY_MS = 1000;
+
+/**
+ * The task once it has ended; `undefined` if it expired meanwhile, the executor stopped, or the
+ * stream was closed. A wait that fails otherwise (too many waiters, a store error) is tried again.
+ */
 async function endOf(
   tasks: ExtensionTasks,
   taskId: string,
@@ -88,18 +151,28 @@ async function endOf(
     let outcome: Awaited<ReturnType<typeof executor.continue>>;
     try {
       outcome = await executor.continue(taskId, { waitMs, owner, signal });
-    } catch {
-      return undefined; // expired, or the executor stopped: no notification to send
+    } catch (error) {
+      if (error instanceof OperationNotFoundError || error instanceof ExecutorStoppedError) return undefined;
+      if (signal.aborted) return undefined;
+      await delay(signal, RETRY_MS).catch(() => undefined);
+      continue;
     }
     if (outcome.status !== 'running') return tasks.get(taskId, owner);
     // An executor that allows no waits (maxWaitMs 0) answers at once: poll it instead of spinning.
-    if (waitMs < 1000) await delay(signal, 1000 - waitMs).catch(() => undefined);
+    if (waitMs < RETRY_MS) await delay(signal, RETRY_MS - waitMs).catch(() => undefined);
   }
   return undefined;
 }
 
+/** A JSON-RPC error a listen is answered with. */
+export interface ListenError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
 /** Why the request is refused (a JSON-RPC error), or `undefined`. */
-function refusalOf(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+function refusalOf(params: Record<string, unknown> | undefined): ListenError | undefined {
   if (!declaresTasksIn(params?._meta as Record<string, unknown> | undefined)) {
     return {
       code: -32021,

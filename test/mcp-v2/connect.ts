@@ -9,7 +9,7 @@ import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@mod
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
-import { Executor } from '../../src/index.js';
+import { Executor, type ExecutorOptions } from '../../src/index.js';
 import {
   type AsyncToolsOptions,
   OPERATION_META_KEY,
@@ -67,7 +67,8 @@ function checkEra(client: Client, era: Era): Client {
 
 export async function startV2Server(
   transport: Transport,
-  maxWaitMs = 5000,
+  /** The HTTP server's executor: its maxWaitMs, or its options (over stdio, the fixture's own). */
+  executorOptions: number | ExecutorOptions = 5000,
   toolsOptions?: AsyncToolsOptions,
   /** Serve notifications/tasks on subscriptions/listen (withTaskNotifications). */
   taskNotifications = true,
@@ -102,7 +103,9 @@ export async function startV2Server(
       },
     };
   }
-  const executor = new Executor({ maxWaitMs });
+  const executor = new Executor(
+    typeof executorOptions === 'number' ? { maxWaitMs: executorOptions } : executorOptions,
+  );
   const factory = createV2TestFactory(executor, toolsOptions);
   const mcpHandler = createMcpHandler(factory);
   const handler = toNodeHandler(taskNotifications ? withTaskNotifications(mcpHandler, factory) : mcpHandler);

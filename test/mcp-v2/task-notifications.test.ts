@@ -150,6 +150,55 @@ describe('notifications/tasks over http, across principals', () => {
   });
 });
 
+describe('notifications/tasks over http, the limits', () => {
+  it('a listen that also asks for what the SDK serves is the SDK’s: it acknowledges those and leaves taskIds out', async () => {
+    const server = await startV2Server('http');
+    const client = await server.connect('modern');
+    const gate = newGate();
+    const task = await startGated(client, gate);
+    const mixed = listen(client, { taskIds: [task], toolsListChanged: true });
+    const ack = await mixed.nth(1);
+    expect(ack).toMatchObject({ params: { notifications: { toolsListChanged: true } } });
+    expect((ack.params as { notifications: Record<string, unknown> }).notifications.taskIds).toBeUndefined();
+    mixed.close();
+    await expect(mixed.response).rejects.toThrow(/abort/i);
+    await call(client, 'open_gate', { gate });
+    await server.close();
+  });
+
+  it('listen streams follow at most half the executor’s waiters; past that a listen is refused, until some end', async () => {
+    const server = await startV2Server('http', { maxWaitMs: 5000, maxWaiters: 4 });
+    const client = await server.connect('modern');
+    const [gate1, gate2, gate3] = [newGate(), newGate(), newGate()];
+    const [task1, task2, task3] = [
+      await startGated(client, gate1),
+      await startGated(client, gate2),
+      await startGated(client, gate3),
+    ];
+    const first = listen(client, { taskIds: [task1, task2] });
+    expect(await first.nth(1)).toMatchObject({ params: { notifications: { taskIds: [task1, task2] } } });
+    const refused = await RawRequests.of(client).send(listenRequest({ taskIds: [task3] }));
+    expect(refused).toMatchObject({
+      kind: 'error',
+      error: { code: -32603, message: expect.stringContaining('Subscription limit reached') },
+    });
+    // continue_operation still has its half of the waiters.
+    await call(client, 'open_gate', { gate: gate3 });
+    expect(textOf(await call(client, 'continue_operation', { operation_id: task3, wait_seconds: 10 }))).toBe(
+      `gate ${gate3} passed`,
+    );
+    await call(client, 'open_gate', { gate: gate1 });
+    await call(client, 'open_gate', { gate: gate2 });
+    expect(await first.response).toMatchObject({ kind: 'result' });
+    const gate4 = newGate();
+    const again = listen(client, { taskIds: [await startGated(client, gate4)] });
+    expect(await again.nth(1)).toMatchObject({ method: 'notifications/subscriptions/acknowledged' });
+    await call(client, 'open_gate', { gate: gate4 });
+    expect(await again.response).toMatchObject({ kind: 'result' });
+    await server.close();
+  });
+});
+
 describe('a server without task notifications (the SDK’s own listen)', () => {
   it('callToolWithContinuation still follows the task, by polling', async () => {
     const server = await startV2Server('http', 5000, undefined, false);

@@ -79,4 +79,24 @@ describe('tasks on a SQLite store, the server restarted', () => {
     await later.close();
     await after.client.close();
   });
+
+  it('a task cut short by a graceful shutdown reads failed (EXECUTOR_STOPPED), not cancelled: nobody asked', async () => {
+    const path = join(dir, 'stopped.db');
+    const before = await startServer(path);
+    const session = taskSession(before.client, 'sqlite');
+    const execution = await session.callTool('gated', { gate: newGate() });
+    if (execution.kind !== 'task') throw new Error('expected a task');
+    const taskId = execution.handle.taskId;
+    await execution.detach();
+    await before.client.close(); // the server stops its executor, cancelling the work, and exits
+
+    const after = await startServer(path);
+    const later = taskSession(after.client, 'sqlite');
+    const outcome = await later.task(taskId).result();
+    expect(outcome.status).toBe('failed');
+    if (outcome.status !== 'failed') return;
+    expect(outcome.error).toMatchObject({ code: -32603, data: { code: 'EXECUTOR_STOPPED' } });
+    await later.close();
+    await after.client.close();
+  });
 });

@@ -46,7 +46,10 @@ export async function callToolWithContinuation(
       'callToolWithContinuation({ tasks: true }) needs a client on protocol 2026-07-28 and a server that offers the io.modelcontextprotocol/tasks extension',
     );
   }
-  if (offered && tasks !== false) return (await followTask(client, params, follow)) as CallToolResult;
+  if (offered && tasks !== false) {
+    const followed = await followTask(client, params, follow);
+    if (followed !== undefined) return followed as CallToolResult;
+  }
   const call: ToolCaller = async (callParams, { timeoutMs, signal, onProgress }) =>
     (await client.callTool(callParams, {
       timeout: timeoutMs,

@@ -1,7 +1,8 @@
 // callToolWithContinuation over the tasks extension (io.modelcontextprotocol/tasks), for a v2 Client
 // on 2026-07-28 whose server offers it: the tool is called declaring the extension and, when it
-// answers with a task, followed with tasks/get every pollIntervalMs until the task ends. The
-// requests go out raw beside the Client (./raw-requests.ts), which refuses task results itself.
+// answers with a task, its end is awaited on a subscriptions/listen stream while tasks/get polls
+// every pollIntervalMs (for a server that does not take the subscription). The requests go out raw
+// beside the Client (./raw-requests.ts), which refuses task results itself.
 
 import { type Client, ProtocolError } from '@modelcontextprotocol/client';
 import { delay, isAbortError } from 'abort-controller-x';
@@ -39,17 +40,18 @@ export function offersTasks(client: Client): boolean {
 
 /**
  * Calls the tool declaring the extension; the tool's result as it came, or, for a task, the
- * result it ends with (an `isError` result when it failed or was cancelled).
+ * result it ends with (an `isError` result when it failed or was cancelled). `undefined` when the
+ * server asks for input first (`input_required`, before any work): the Client's own callTool
+ * knows those round trips, so the caller calls the tool that way instead.
  */
 export async function followTask(
   client: Client,
   params: ToolCallParams,
   follow: ParsedFollow,
-): Promise<CallToolResult> {
+): Promise<CallToolResult | undefined> {
   const raw = RawRequests.of(client);
   const envelope = raw.envelope ?? (await envelopeOf(client, raw));
-  const token =
-    follow.onProgress === undefined ? undefined : `mcp-async-${Math.random().toString(36).slice(2)}`;
+  const token = follow.onProgress === undefined ? undefined : raw.progressToken();
   const onProgress = follow.onProgress;
   const stopProgress =
     token === undefined || onProgress === undefined
@@ -76,6 +78,7 @@ export async function followTask(
   } finally {
     stopProgress?.();
   }
+  if (answer.resultType === 'input_required') return undefined;
   if (answer.resultType !== 'task') return toolResultOf(answer);
 
   let task = answer as unknown as WireTask;
@@ -97,8 +100,15 @@ export async function followTask(
     let fetched = false;
     for (;;) {
       const left = await follow.limits.timeLeft(taskId, cancel);
-      if (heard.task !== undefined) return outcomeOf(heard.task);
-      if (fetched && task.status !== 'working') return outcomeOf(task);
+      const ended = heard.task ?? (fetched && task.status !== 'working' ? task : undefined);
+      if (ended !== undefined) {
+        try {
+          return outcomeOf(ended);
+        } catch (error) {
+          await cancel(); // a task this client cannot finish is not left running
+          throw error;
+        }
+      }
       if (task.status === 'working') {
         await heard.wait(follow.signal, Math.min(pollIntervalOf(task), left));
         if (heard.task !== undefined || follow.limits.aborted) continue;
@@ -149,14 +159,20 @@ class TaskListener {
   /** Waits `ms`, or less: until the task is heard to end, or `signal` aborts. */
   async wait(signal: AbortSignal | undefined, ms: number): Promise<void> {
     if (this.task !== undefined) return;
+    // One controller per nap, woken by the notification or the caller's signal (a listener taken
+    // off again, where AbortSignal.any would tie a new signal to a long-lived one at every poll).
     const nap = new AbortController();
-    this.#wake = () => nap.abort();
+    const wake = () => nap.abort();
+    this.#wake = wake;
+    signal?.addEventListener('abort', wake, { once: true });
+    if (signal?.aborted === true) wake();
     try {
-      await delay(signal === undefined ? nap.signal : AbortSignal.any([signal, nap.signal]), ms);
+      await delay(nap.signal, ms);
     } catch (error) {
       if (!isAbortError(error)) throw error;
     } finally {
       this.#wake = undefined;
+      signal?.removeEventListener('abort', wake);
     }
   }
 

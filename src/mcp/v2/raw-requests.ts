@@ -30,6 +30,8 @@ type Transport = NonNullable<Client['transport']>;
 type OnMessage = NonNullable<Transport['onmessage']>;
 
 const ID_PREFIX = 'mcp-async-raw-';
+/** The prefix of the progress tokens of raw requests (see {@link RawRequests.progressToken}). */
+const PROGRESS_PREFIX = 'mcp-async-raw-progress-';
 
 /** The reserved `_meta` keys of a 2026-07-28 request: who the client is and what it can do. */
 const ENVELOPE_KEYS = [
@@ -52,31 +54,36 @@ export class RawRequests {
   #envelope: Envelope | undefined;
   #next = 0;
 
-  /** The sender for `client` (one per client: they share its transport). */
+  /** The sender for `client`'s current connection (one per transport: a reconnect gets a new one). */
   static of(client: Client): RawRequests {
-    let raw = senders.get(client);
+    const transport = client.transport;
+    if (transport === undefined) throw new Error('The client is not connected');
+    let raw = senders.get(transport);
     if (raw === undefined) {
-      raw = new RawRequests(client);
-      senders.set(client, raw);
+      raw = new RawRequests(transport);
+      senders.set(transport, raw);
     }
     return raw;
   }
 
-  private constructor(client: Client) {
-    const transport = client.transport;
-    if (transport === undefined) throw new Error('The client is not connected');
+  private constructor(transport: Transport) {
     this.#transport = transport;
     const forward = transport.onmessage;
     const take: OnMessage = (message, extra) => {
       if ('method' in message) {
         const params = (message.params ?? {}) as Record<string, unknown>;
+        // A notification for a raw request is ours, even late (its listener gone): the Client
+        // never sent that token or id.
         if (message.method === 'notifications/progress') {
-          const listener = this.#progress.get(String(params.progressToken));
+          const token = String(params.progressToken);
+          const listener = this.#progress.get(token);
           if (listener !== undefined) return listener(params);
+          if (token.startsWith(PROGRESS_PREFIX)) return;
         }
         const subscription = (params._meta as Record<string, unknown> | undefined)?.[SUBSCRIPTION_ID_KEY];
         const stream = typeof subscription === 'string' ? this.#streams.get(subscription) : undefined;
         if (stream !== undefined) return stream(message as Record<string, unknown>);
+        if (typeof subscription === 'string' && subscription.startsWith(ID_PREFIX)) return;
       }
       const id = (message as { id?: unknown }).id;
       const settle = typeof id === 'string' ? this.#waiting.get(id) : undefined;
@@ -118,6 +125,11 @@ export class RawRequests {
   /** The envelope of the Client's last 2026-07-28 request; `undefined` until it sent one since. */
   get envelope(): Envelope | undefined {
     return this.#envelope;
+  }
+
+  /** A fresh progress token for a raw request. */
+  progressToken(): string {
+    return `${PROGRESS_PREFIX}${++this.#next}`;
   }
 
   /** Calls `listener` with the params of every progress notification for `token`, until the answered function is called. */
@@ -171,7 +183,19 @@ export class RawRequests {
             method: request.method,
             ...(request.params === undefined ? {} : { params: request.params }),
           },
-          { requestSignal: signal, headers: options?.headers },
+          {
+            requestSignal: signal,
+            headers: options?.headers,
+            // Over HTTP: a stream that ends without the response fails the request at once.
+            onRequestStreamEnd: () => {
+              const settle = this.#waiting.get(id);
+              if (settle === undefined) return;
+              this.#waiting.delete(id);
+              this.#streams.delete(id);
+              signal?.removeEventListener('abort', abandon);
+              reject(new Error(`The response stream of ${request.method} ended without its response`));
+            },
+          },
         )
         .catch((error: unknown) => {
           this.#streams.delete(id);
@@ -183,4 +207,4 @@ export class RawRequests {
   }
 }
 
-const senders = new WeakMap<Client, RawRequests>();
+const senders = new WeakMap<Transport, RawRequests>();

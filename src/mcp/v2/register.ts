@@ -236,8 +236,7 @@ export function serverFactory(
     return server;
   };
   factory({ era: 'modern' }); // a dry run: a bad option or tool config throws now
-  if (shared.tasks !== undefined)
-    rememberFactoryTasks(factory, { tasks: shared.tasks, ownerOf: shared.ownerOf });
+  if (shared.tasks !== undefined) rememberFactoryTasks(factory, shared.tasks, shared.ownerOf);
   return factory;
 }
 

@@ -40,7 +40,7 @@ import {
 import { z } from 'zod';
 import { declaresTasksIn, type ExtensionTasks, TASKS_EXTENSION_ID } from '../extension-tasks.js';
 import type { TaskHandOff } from '../long-running.js';
-import { type ListenMessage, listenedTaskIds, serveTaskListen } from '../task-subscriptions.js';
+import { asksForTasksOnly, type ListenMessage, TaskListens } from '../task-subscriptions.js';
 import type { CallToolResult } from '../tool-results.js';
 
 /** What the extension's methods answer a request whose client did not declare it. */
@@ -202,17 +202,21 @@ function taskNotFound(taskId: string): ProtocolError {
   return new ProtocolError(ProtocolErrorCode.InvalidParams, `Task not found: ${shown}`);
 }
 
-/** What the listen glue needs of a factory: its tasks, and how it names a request's owner. */
+/** What the listen glue needs of a factory: its listen streams, and how it names a request's owner. */
 interface FactoryTasks {
-  readonly tasks: ExtensionTasks;
+  readonly listens: TaskListens;
   readonly ownerOf: (ctx: ServerContext) => string | undefined;
 }
 
 const factoryTasks = new WeakMap<object, FactoryTasks>();
 
 /** Records what `factory` serves the extension with, for the listen glue to find. */
-export function rememberFactoryTasks(factory: object, tasks: FactoryTasks): void {
-  factoryTasks.set(factory, tasks);
+export function rememberFactoryTasks(
+  factory: object,
+  tasks: ExtensionTasks,
+  ownerOf: (ctx: ServerContext) => string | undefined,
+): void {
+  factoryTasks.set(factory, { listens: new TaskListens(tasks), ownerOf });
 }
 
 function tasksOfFactory(factory: unknown, caller: string): FactoryTasks {
@@ -254,7 +258,7 @@ function isTaskListen(message: unknown): message is { id: string | number; param
     m.jsonrpc === '2.0' &&
     m.method === 'subscriptions/listen' &&
     (typeof m.id === 'string' || typeof m.id === 'number') &&
-    listenedTaskIds(m.params) !== undefined &&
+    asksForTasksOnly(m.params) &&
     (m.params?._meta as Record<string, unknown> | undefined)?.['io.modelcontextprotocol/protocolVersion'] ===
       '2026-07-28'
   );
@@ -281,6 +285,7 @@ export function withTaskNotifications<Handler extends FetchHandler>(
   factory: unknown,
 ): Handler {
   const found = tasksOfFactory(factory, 'withTaskNotifications()');
+  const open = new Set<AbortController>();
   const fetch = async (request: Request, options?: McpHandlerRequestOptions): Promise<Response> => {
     if (request.method !== 'POST' || request.headers.get('mcp-method') !== 'subscriptions/listen') {
       return handler.fetch(request, options);
@@ -295,9 +300,17 @@ export function withTaskNotifications<Handler extends FetchHandler>(
     }
     if (!isTaskListen(body)) return handler.fetch(request, { ...options, parsedBody: body });
     const listen = body;
+    const refusal = found.listens.refusalOf(listen.params);
+    if (refusal !== undefined) {
+      // Before any stream, with the status the SDK gives the same errors (400 for -32021).
+      const status = refusal.code === -32021 ? 400 : 200;
+      return Response.json({ jsonrpc: '2.0', id: listen.id, error: refusal }, { status });
+    }
     const owner = listenOwner(found, listen.id, listen.params, { req: request, authInfo: options?.authInfo });
     const closed = new AbortController();
     request.signal.addEventListener('abort', () => closed.abort(), { once: true });
+    open.add(closed);
+    closed.signal.addEventListener('abort', () => open.delete(closed), { once: true });
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -307,13 +320,19 @@ export function withTaskNotifications<Handler extends FetchHandler>(
         const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);
         const send = async (message: ListenMessage) =>
           write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-        serveTaskListen(found.tasks, listen, owner, send, closed.signal)
+        found.listens
+          .serve(listen, owner, send, closed.signal)
           .catch((error: unknown) =>
             send({ jsonrpc: '2.0', id: listen.id, error: { code: -32603, message: errorMessage(error) } }),
           )
           .finally(() => {
             clearInterval(keepAlive);
-            if (!closed.signal.aborted) controller.close();
+            open.delete(closed);
+            try {
+              controller.close();
+            } catch {
+              // already closed: the client cancelled the stream
+            }
           });
       },
       cancel() {
@@ -322,10 +341,21 @@ export function withTaskNotifications<Handler extends FetchHandler>(
     });
     return new Response(stream, {
       status: 200,
-      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+      // no-transform and X-Accel-Buffering: proxies must pass each event on as it comes.
+      headers: {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+      },
     });
   };
-  return { ...handler, fetch };
+  // close() ends the listen streams too, as the handler's own close ends its exchanges.
+  const close = async () => {
+    for (const stream of open) stream.abort();
+    open.clear();
+    await (handler as { close?: () => Promise<void> }).close?.();
+  };
+  return { ...handler, fetch, close };
 }
 
 /**
@@ -355,7 +385,8 @@ export function taskNotificationsTransport(factory: unknown, transport: Transpor
           listening.set(message.id, closed);
           const owner = listenOwner(found, message.id, message.params, undefined);
           const send = (reply: ListenMessage) => transport.send(reply as JSONRPCMessage);
-          void serveTaskListen(found.tasks, message, owner, send, closed.signal)
+          void found.listens
+            .serve(message, owner, send, closed.signal)
             .catch((error: unknown) =>
               send({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: errorMessage(error) } }),
             )
