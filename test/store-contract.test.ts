@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createClient } from '@redis/client';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore, OperationCancelledError } from '../src/index.js';
+import { MemoryStore, NonErrorThrownError, OperationCancelledError } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { SqliteStore } from '../src/sqlite/index.js';
 import type { OperationStore, RecordFilter } from '../src/stores/index.js';
@@ -185,6 +185,40 @@ describe.each(stores)('%s', (_name, make, handsOverExpired) => {
     const error = (await store.get('c', undefined))?.error;
     expect(error).toBeInstanceOf(OperationCancelledError);
     expect((error as OperationCancelledError).reason).toBe('user asked');
+    await store.close?.();
+  });
+
+  it('keeps a NonErrorThrownError as its class, and every error’s cause chain (errors as errors, values as values)', async () => {
+    const store = await create();
+    const thrown = { code: 42, detail: ['a', 'b'] };
+    const failures: [string, Error][] = [
+      ['n', new NonErrorThrownError(thrown)],
+      ['e', new Error('outer', { cause: new TypeError('inner', { cause: 'the root' }) })],
+      ['l', Object.assign(new OperationCancelledError('stop'), { cause: new Error('why') })],
+    ];
+    for (const [id, error] of failures) {
+      await store.insert(runningRecord(id, undefined));
+      await store.finish(id, undefined, {
+        status: id === 'l' ? 'cancelled' : 'failed',
+        error,
+        finishedAt: 1,
+        expiresAt: Date.now() + 60_000,
+      });
+    }
+    const nonError = (await store.get('n', undefined))?.error;
+    expect(nonError).toBeInstanceOf(NonErrorThrownError);
+    expect(nonError?.message).toBe(failures[0]![1].message);
+    expect(nonError?.cause).toEqual(thrown);
+    const chained = (await store.get('e', undefined))!.error!;
+    expect(chained.message).toBe('outer');
+    const inner = chained.cause as Error;
+    expect(inner).toBeInstanceOf(Error);
+    expect(inner.name).toBe('TypeError');
+    expect(inner.message).toBe('inner');
+    expect(inner.cause).toBe('the root');
+    const own = (await store.get('l', undefined))!.error!;
+    expect(own).toBeInstanceOf(OperationCancelledError);
+    expect((own.cause as Error).message).toBe('why');
     await store.close?.();
   });
 

@@ -8,6 +8,7 @@
 import {
   ExecutorStoppedError,
   type McpAsyncErrorCode,
+  NonErrorThrownError,
   OperationCancelledError,
   OperationInterruptedError,
   OperationLifetimeError,
@@ -120,10 +121,24 @@ interface ErrorJson {
   maxLifetimeMs?: number;
   /** Written by 0.x before the rename to `maxLifetimeMs`. */
   maxLifetime?: number;
+  /** The error's `cause`: an Error as one of these, any other value as its JSON (see {@link causeJson}). */
+  cause?: CauseJson;
 }
 
-/** An error as JSON: its name, message, `code`, and what the library's own errors carry. */
+/** A `cause` as stored: an error, a JSON value, or the description of a value JSON cannot hold. */
+type CauseJson = { error: ErrorJson } | { value: unknown } | { described: string };
+
+/** How many causes deep a chain is kept; deeper ones are cut (a cycle included). */
+const MAX_CAUSE_DEPTH = 4;
+/** The most JSON a non-Error cause may take; a larger one is kept as a description. */
+const MAX_CAUSE_VALUE_CHARS = 4096;
+
+/** An error as JSON text: name, message, code, the library's own fields, and its `cause` chain. */
 export function serializeError(error: Error): string {
+  return JSON.stringify(errorJson(error, 0));
+}
+
+function errorJson(error: Error, depth: number): ErrorJson {
   const out: ErrorJson = { name: error.name, message: error.message };
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') out.code = code;
@@ -131,12 +146,55 @@ export function serializeError(error: Error): string {
   if (error instanceof ResultNotStorableError) out.reason = error.reason;
   if (error instanceof ReplicaLostError) out.reason = error.replica;
   if (error instanceof OperationLifetimeError) out.maxLifetimeMs = error.maxLifetimeMs;
-  return JSON.stringify(out);
+  if ('cause' in error && error.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
+    out.cause = causeJson(error.cause, depth + 1);
+  }
+  return out;
 }
 
-/** The error stored by {@link serializeError}: the library's own as their classes, others as an `Error` with that name, message and code. */
+function causeJson(cause: unknown, depth: number): CauseJson {
+  if (cause instanceof Error) return { error: errorJson(cause, depth) };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(cause);
+  } catch {
+    json = undefined; // a cycle, a BigInt: described instead
+  }
+  if (json !== undefined && json.length <= MAX_CAUSE_VALUE_CHARS) return { value: JSON.parse(json) };
+  const described = typeof cause === 'string' ? cause : Object.prototype.toString.call(cause);
+  return { described: described.length > 200 ? `${described.slice(0, 200)}…` : described };
+}
+
+/**
+ * The error stored by {@link serializeError}: the library's own as their classes, others as an
+ * `Error` with that name, message and code; its `cause` chain as it was (an Error cause as an
+ * Error the same way, another value as its JSON).
+ */
 export function deserializeError(json: string): Error {
-  const data = JSON.parse(json) as ErrorJson;
+  return errorOf(JSON.parse(json) as ErrorJson);
+}
+
+function errorOf(data: ErrorJson): Error {
+  const error = revived(data);
+  if (data.cause !== undefined) {
+    const cause =
+      'error' in data.cause
+        ? errorOf(data.cause.error)
+        : 'value' in data.cause
+          ? data.cause.value
+          : data.cause.described;
+    Object.defineProperty(error, 'cause', {
+      value: cause,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  return error;
+}
+
+/** The error of `data` without its cause: the library's own as their classes, with their own message. */
+function revived(data: ErrorJson): Error {
   switch (data.code as McpAsyncErrorCode | undefined) {
     case 'OPERATION_CANCELLED':
       return new OperationCancelledError(data.reason);
@@ -150,6 +208,9 @@ export function deserializeError(json: string): Error {
       return new ResultNotStorableError(data.reason ?? data.message);
     case 'REPLICA_LOST':
       return new ReplicaLostError(data.reason ?? 'unknown');
+    case 'NON_ERROR_THROWN':
+      // The message as it was written (it describes the value; the cause carries the value).
+      return Object.assign(new NonErrorThrownError(undefined), { message: data.message });
     default: {
       const error = new Error(data.message);
       error.name = data.name;
