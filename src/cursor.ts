@@ -3,7 +3,7 @@
 // see the decoded position.
 
 import type { ListPosition } from './stores/store.js';
-import { describeValue } from './validate.js';
+import { describeValue, isOperationId } from './validate.js';
 
 /** A cursor is short; anything longer was not made here (and is not echoed back whole). */
 const MAX_CURSOR_LENGTH = 512;
@@ -18,7 +18,7 @@ export function decodeCursor(cursor: unknown): ListPosition {
   if (typeof cursor === 'string' && cursor.length <= MAX_CURSOR_LENGTH && /^[A-Za-z0-9_-]*$/.test(cursor)) {
     try {
       const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
-      if (Number.isSafeInteger(startedAt) && typeof id === 'string' && id.length > 0 && id.length <= 256) {
+      if (Number.isSafeInteger(startedAt) && isOperationId(id)) {
         return { startedAt: startedAt as number, id };
       }
     } catch {

@@ -65,9 +65,19 @@ export function checkProgressValues(current: unknown, total: unknown): [number, 
   return [current, total as number | undefined];
 }
 
+/** Whether `value` could be an operation (or task) id: a non-empty string of bounded length. */
+export function isOperationId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+}
+
+/** An id a caller sent, fit to echo in a message: itself, or its start and length when no id is that long. */
+export function shownId(value: string): string {
+  return value.length <= MAX_ID_LENGTH ? value : `${value.slice(0, 32)}… (${value.length} characters)`;
+}
+
 /** An operation id as received from a caller: a non-empty string of bounded length. */
 export function checkOperationId(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+  if (!isOperationId(value)) {
     throw new TypeError(
       `Expected \`operationId\` to be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describeValue(value)}`,
     );

@@ -15,6 +15,7 @@ import {
   type RunningResult,
 } from '../index.js';
 import { formatDuration } from '../results.js';
+import { isOperationId } from '../validate.js';
 import { type CallToolResult, describeState, finishedToolResult } from './tool-results.js';
 
 /** The `pollIntervalMs` tasks suggest to clients when none is configured. */
@@ -72,9 +73,6 @@ const SERVER_FAILURES = new Set([
   'STORE_FAILED',
 ]);
 
-/** The longest task id taken; a longer one is answered as unknown. */
-const MAX_TASK_ID_LENGTH = 256;
-
 /** The extension's task methods over one executor. Every method is scoped to an owner. */
 export class ExtensionTasks {
   readonly executor: Executor;
@@ -101,7 +99,7 @@ export class ExtensionTasks {
    * that is unknown, expired or another owner's (the three answer alike).
    */
   async get(taskId: unknown, owner: string | undefined): Promise<DetailedExtensionTask | undefined> {
-    if (!isTaskId(taskId)) return undefined;
+    if (!isOperationId(taskId)) return undefined;
     const snapshot = await this.executor.get(taskId, { owner });
     if (snapshot === undefined) return undefined;
     const task: DetailedExtensionTask = this.#taskOf(snapshot);
@@ -129,7 +127,7 @@ export class ExtensionTasks {
    * unknown id. A task already terminal is acknowledged too: the extension's cancel is a request.
    */
   async cancel(taskId: unknown, owner: string | undefined): Promise<boolean> {
-    if (!isTaskId(taskId)) return false;
+    if (!isOperationId(taskId)) return false;
     try {
       await this.executor.cancel(taskId, { owner, reason: 'the client cancelled the task (tasks/cancel)' });
       return true;
@@ -141,7 +139,7 @@ export class ExtensionTasks {
 
   /** Whether the owner can see the task (`tasks/update` acknowledges only those). */
   async exists(taskId: unknown, owner: string | undefined): Promise<boolean> {
-    return isTaskId(taskId) && (await this.executor.get(taskId, { owner })) !== undefined;
+    return isOperationId(taskId) && (await this.executor.get(taskId, { owner })) !== undefined;
   }
 
   /** The task's fields as `snapshot` shows them; `get` adds the outcome for a terminal one. */
@@ -187,8 +185,4 @@ function statusMessageOf(snapshot: OperationSnapshot): string {
 function serverFailureOf(error: Error | undefined): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && SERVER_FAILURES.has(code) ? code : undefined;
-}
-
-function isTaskId(taskId: unknown): taskId is string {
-  return typeof taskId === 'string' && taskId.length > 0 && taskId.length <= MAX_TASK_ID_LENGTH;
 }

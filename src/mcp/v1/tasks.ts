@@ -13,7 +13,7 @@ import {
   type OperationResult,
   type OperationSnapshot,
 } from '../../index.js';
-import { describeValue } from '../../validate.js';
+import { describeValue, isOperationId, shownId } from '../../validate.js';
 import { type CallToolResult, describeState, finishedToolResult } from '../tool-results.js';
 
 /** How many tasks one `tasks/list` page holds. */
@@ -134,22 +134,13 @@ export class OperationTasks {
   }
 }
 
-/** The longest task id taken; a longer one is answered as unknown, without echoing it. */
-const MAX_TASK_ID_LENGTH = 256;
-
 /** `taskId` if it could be one of ours, else the spec's unknown-task error. */
 function checkTaskId(taskId: string): string {
-  if (typeof taskId !== 'string' || taskId.length === 0 || taskId.length > MAX_TASK_ID_LENGTH) {
-    throw taskNotFound(taskId);
-  }
+  if (!isOperationId(taskId)) throw taskNotFound(taskId);
   return taskId;
 }
 
 /** `Task not found`, as the spec wants it: a JSON-RPC InvalidParams error naming the id (shortened). */
 export function taskNotFound(taskId: string): McpError {
-  const shown =
-    typeof taskId === 'string' && taskId.length <= MAX_TASK_ID_LENGTH
-      ? taskId
-      : `${String(taskId).slice(0, 32)}… (${String(taskId).length} characters)`;
-  return new McpError(ErrorCode.InvalidParams, `Task not found: ${shown}`);
+  return new McpError(ErrorCode.InvalidParams, `Task not found: ${shownId(String(taskId))}`);
 }

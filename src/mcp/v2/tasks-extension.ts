@@ -38,6 +38,7 @@ import {
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { shownId } from '../../validate.js';
 import { declaresTasksIn, type ExtensionTasks, TASKS_EXTENSION_ID } from '../extension-tasks.js';
 import type { TaskHandOff } from '../long-running.js';
 import { asksForTasksOnly, type ListenMessage, TaskListens } from '../task-subscriptions.js';
@@ -198,8 +199,7 @@ export function toolsCallHandlerOf(server: McpServer): RequestHandler {
 
 /** The extension's answer for an unknown, expired or another principal's task: -32602, the id shortened. */
 function taskNotFound(taskId: string): ProtocolError {
-  const shown = taskId.length <= 256 ? taskId : `${taskId.slice(0, 32)}… (${taskId.length} characters)`;
-  return new ProtocolError(ProtocolErrorCode.InvalidParams, `Task not found: ${shown}`);
+  return new ProtocolError(ProtocolErrorCode.InvalidParams, `Task not found: ${shownId(taskId)}`);
 }
 
 /** What the listen glue needs of a factory: its listen streams, and how it names a request's owner. */
