@@ -63,11 +63,6 @@ export class TaskListens {
     this.#limit = Math.floor(tasks.executor.options.maxWaiters / 2);
   }
 
-  /** Why a listen is refused before its stream opens (a JSON-RPC error), or `undefined`. */
-  refusalOf(params: Record<string, unknown> | undefined): ListenError | undefined {
-    return refusalOf(params);
-  }
-
   /**
    * Serves a listen request that names task ids for `owner`, writing every message of its stream
    * through `send`, until the last task has ended (then the request's result) or `signal` aborts
@@ -82,7 +77,7 @@ export class TaskListens {
   ): Promise<void> {
     const { id, params } = request;
     const meta = { [SUBSCRIPTION_ID_KEY]: id };
-    const refusal = refusalOf(params);
+    const refusal = listenRefusal(params);
     if (refusal !== undefined) {
       await send({ jsonrpc: '2.0', id, error: refusal });
       return;
@@ -171,8 +166,8 @@ export interface ListenError {
   data?: unknown;
 }
 
-/** Why the request is refused (a JSON-RPC error), or `undefined`. */
-function refusalOf(params: Record<string, unknown> | undefined): ListenError | undefined {
+/** Why a listen naming task ids is refused before its stream opens (a JSON-RPC error), or `undefined`. */
+export function listenRefusal(params: Record<string, unknown> | undefined): ListenError | undefined {
   if (!declaresTasksIn(params?._meta as Record<string, unknown> | undefined)) {
     return {
       code: -32021,

@@ -41,7 +41,7 @@ import { z } from 'zod';
 import { shownId } from '../../validate.js';
 import { declaresTasksIn, type ExtensionTasks, TASKS_EXTENSION_ID } from '../extension-tasks.js';
 import type { TaskHandOff } from '../long-running.js';
-import { asksForTasksOnly, type ListenMessage, TaskListens } from '../task-subscriptions.js';
+import { asksForTasksOnly, type ListenMessage, listenRefusal, TaskListens } from '../task-subscriptions.js';
 import type { CallToolResult } from '../tool-results.js';
 
 /** What the extension's methods answer a request whose client did not declare it. */
@@ -300,7 +300,7 @@ export function withTaskNotifications<Handler extends FetchHandler>(
     }
     if (!isTaskListen(body)) return handler.fetch(request, { ...options, parsedBody: body });
     const listen = body;
-    const refusal = found.listens.refusalOf(listen.params);
+    const refusal = listenRefusal(listen.params);
     if (refusal !== undefined) {
       // Before any stream, with the status the SDK gives the same errors (400 for -32021).
       const status = refusal.code === -32021 ? 400 : 200;
