@@ -15,7 +15,6 @@ import {
   StreamableHTTPClientTransport as HttpTransportV2,
 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioTransportV2 } from '@modelcontextprotocol/client/stdio';
-import { createTaskSessionFromClient, type TaskEnabledSession } from '@modelcontextprotocol/ext-tasks/client';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -30,7 +29,7 @@ import {
   type RunningState,
   withTaskNotifications,
 } from '../src/mcp/index.js';
-import { type RawRequest, RawRequests } from '../src/mcp/v2/raw-requests.js';
+import { taskSession } from '../test/mcp-v2/task-session.js';
 import { createBenchServer } from './e2e-server.js';
 import { createBenchExecutor, createBenchFactory } from './e2e-server-v2.js';
 import { percentile, report } from './lib.js';
@@ -142,7 +141,7 @@ function v1Client(client: Client): BenchClient {
 function v2Client(client: ClientV2): BenchClient {
   const negotiated = client.getNegotiatedProtocolVersion();
   if (negotiated !== '2026-07-28') throw new Error(`the v2 client negotiated ${negotiated}, not 2026-07-28`);
-  const session = extTasksSession(client);
+  const session = taskSession(client, 'bench');
   return {
     // A plain call declares no extension: the continue_operation flow.
     callTool: (name, args) => client.callTool({ name, arguments: args }) as Promise<ToolResult>,
@@ -163,24 +162,6 @@ function v2Client(client: ClientV2): BenchClient {
       await client.close();
     },
   };
-}
-
-/** The official tasks-extension client, its requests raw on the v2 client's own connection. */
-function extTasksSession(client: ClientV2): TaskEnabledSession {
-  const raw = RawRequests.of(client);
-  return createTaskSessionFromClient(client, {
-    endpointId: 'bench',
-    rawDispatch: (request, options) =>
-      raw.send(request as unknown as RawRequest, {
-        signal: options?.signal,
-        headers: options?.context?.headers,
-      }) as never,
-    v2RequestFraming: {
-      protocolVersion: '2026-07-28',
-      clientInfo: { name: 'bench', version: '0' },
-      clientCapabilities: {},
-    },
-  });
 }
 
 /** A v2 client that opens with 2026-07-28 (server/discover, no handshake). */

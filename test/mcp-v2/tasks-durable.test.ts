@@ -56,19 +56,10 @@ describe('tasks on a SQLite store, the server restarted', () => {
   });
 
   it('a task whose server was killed mid-work reads failed (a protocol-level error: the outcome is unknown), not working forever', async () => {
-    const path = join(dir, 'killed.db');
-    const before = await startServer(path);
-    const session = taskSession(before.client, 'sqlite');
-    const execution = await session.callTool('gated', { gate: newGate() });
-    if (execution.kind !== 'task') throw new Error('expected a task');
-    const taskId = execution.handle.taskId;
-    await execution.detach();
-    process.kill(before.transport.pid!, 'SIGKILL');
-    await before.client.close();
-
-    const after = await startServer(path);
-    const later = taskSession(after.client, 'sqlite');
-    const outcome = await later.task(taskId).result();
+    const outcome = await outcomeAfterRestart('killed.db', async ({ client, transport }) => {
+      process.kill(transport.pid!, 'SIGKILL');
+      await client.close();
+    });
     expect(outcome.status).toBe('failed');
     if (outcome.status !== 'failed') return;
     expect(outcome.error).toMatchObject({
@@ -76,27 +67,38 @@ describe('tasks on a SQLite store, the server restarted', () => {
       data: { code: 'OPERATION_INTERRUPTED' },
       message: expect.stringContaining('interrupted by restart'),
     });
-    await later.close();
-    await after.client.close();
   });
 
   it('a task cut short by a graceful shutdown reads failed (EXECUTOR_STOPPED), not cancelled: nobody asked', async () => {
-    const path = join(dir, 'stopped.db');
-    const before = await startServer(path);
-    const session = taskSession(before.client, 'sqlite');
-    const execution = await session.callTool('gated', { gate: newGate() });
-    if (execution.kind !== 'task') throw new Error('expected a task');
-    const taskId = execution.handle.taskId;
-    await execution.detach();
-    await before.client.close(); // the server stops its executor, cancelling the work, and exits
-
-    const after = await startServer(path);
-    const later = taskSession(after.client, 'sqlite');
-    const outcome = await later.task(taskId).result();
+    // Closing the client closes the server's stdin: it stops its executor, cancelling the work, and exits.
+    const outcome = await outcomeAfterRestart('stopped.db', ({ client }) => client.close());
     expect(outcome.status).toBe('failed');
     if (outcome.status !== 'failed') return;
     expect(outcome.error).toMatchObject({ code: -32603, data: { code: 'EXECUTOR_STOPPED' } });
-    await later.close();
-    await after.client.close();
   });
 });
+
+/**
+ * Starts a task that never ends by itself on a server over `file`, ends that server with `end`
+ * while the task runs, and answers the task's outcome as a restarted server tells it.
+ */
+async function outcomeAfterRestart(
+  file: string,
+  end: (server: { client: Client; transport: StdioClientTransport }) => Promise<void>,
+) {
+  const path = join(dir, file);
+  const before = await startServer(path);
+  const session = taskSession(before.client, 'sqlite');
+  const execution = await session.callTool('gated', { gate: newGate() });
+  if (execution.kind !== 'task') throw new Error('expected a task');
+  const taskId = execution.handle.taskId;
+  await execution.detach();
+  await end(before);
+
+  const after = await startServer(path);
+  const later = taskSession(after.client, 'sqlite');
+  const outcome = await later.task(taskId).result();
+  await later.close();
+  await after.client.close();
+  return outcome;
+}
