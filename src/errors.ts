@@ -19,7 +19,8 @@ export type McpAsyncErrorCode =
   | 'REPLICA_LOST'
   | 'RESULT_NOT_STORABLE'
   | 'CONTINUATION_TIMEOUT'
-  | 'CONTINUATION_LOST';
+  | 'CONTINUATION_LOST'
+  | 'INPUT_UNAVAILABLE';
 
 /** Base class of every error raised or reported by mcp-async. */
 export class McpAsyncError extends Error {
@@ -162,7 +163,10 @@ export type StoreAction =
   | 'finish'
   | 'cancel'
   | 'sweep'
-  | 'evict';
+  | 'evict'
+  | 'requestInput'
+  | 'answerInput'
+  | 'takeInput';
 
 /**
  * The operation store failed (threw or rejected): the store's own error is the `cause`. A read
@@ -249,6 +253,22 @@ export class ResultNotStorableError extends McpAsyncError {
   /** @param reason - what is wrong with the result */
   constructor(reason: string) {
     super('RESULT_NOT_STORABLE', `The operation's result cannot be stored: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/**
+ * The work asked for input (`context.input()`) that nobody can give: the store keeps no input, the
+ * operation has ended, or (for an MCP tool) the client that called it cannot answer input during a
+ * task. The work may go on without it (a default, a safe choice) or fail saying so.
+ */
+export class InputUnavailableError extends McpAsyncError {
+  /** Why no input can be had. */
+  readonly reason: string;
+
+  /** @param reason - why no input can be had */
+  constructor(reason: string) {
+    super('INPUT_UNAVAILABLE', `No input can be asked for: ${reason}`);
     this.reason = reason;
   }
 }

@@ -19,18 +19,20 @@ import {
   type ListOptions,
   type ParsedContinue,
   type ParsedExecute,
+  type ProvideInputOptions,
   parseCancel,
   parseContinue,
   parseExecute,
   parseGet,
   parseList,
+  parseProvideInput,
   parseStop,
   type ResolvedExecutorOptions,
   resolveExecutorOptions,
   type StopOptions,
 } from './options.js';
 import { RemoteOperations } from './remote.js';
-import { snapshotOf } from './results.js';
+import { asksBeyond, snapshotOf } from './results.js';
 import { Retention } from './retention.js';
 import { RunningOperations } from './running.js';
 import { StoreAccess } from './store-access.js';
@@ -96,7 +98,9 @@ export class Executor {
     this.#admission = new Admission(o, this.#running, this.#store);
     this.#remote = new RemoteOperations(o, this.#store, this.#io, this.#admission, this.#durations);
     this.#retention = new Retention(this.#store, this.#io, this.#events, o.sweepIntervalMs);
-    this.#unwatch = this.#store.watch?.(({ id, status }) => {
+    this.#unwatch = this.#store.watch?.(({ id, status, input }) => {
+      if (input === 'answered') this.#lifecycle.inputs.answered(id);
+      else if (input === 'asked') this.#remote.changed(id); // waits elsewhere answer: input is wanted
       if (status === 'running') return;
       this.#remote.changed(id);
       this.#lifecycle.changedInStore(id, status);
@@ -173,12 +177,13 @@ export class Executor {
     try {
       this.#assertOpen();
       const id = checkOperationId(operationId);
-      const { waitMs, owner, signal } =
+      const { waitMs, owner, signal, knownInput } =
         options === undefined ? this.#noContinueOptions : parseContinue(options, this.options);
       const op = this.#lifecycle.find(id);
-      if (op === undefined) return this.#remote.continue(id, owner, waitMs, signal);
+      if (op === undefined) return this.#remote.continue(id, owner, waitMs, signal, knownInput);
       if (op.owner !== owner) throw new OperationNotFoundError(id);
-      if (op.status !== 'running' || waitMs === 0) return Promise.resolve(this.#lifecycle.resultOf(op));
+      if (op.status !== 'running' || waitMs === 0 || asksBeyond(op.inputRequests, knownInput))
+        return Promise.resolve(this.#lifecycle.resultOf(op));
       this.#admission.checkWaiter(id, op.waiterCount);
       this.#admission.waitStarted();
       return new Promise<OperationResult<T>>((resolve) => {
@@ -229,6 +234,28 @@ export class Executor {
     return state === undefined
       ? undefined
       : snapshotOf(state, id, Date.now(), this.#durations.expectedMs(state.type));
+  }
+
+  /**
+   * Answers input the work of an operation asked for (`context.input()`), wherever it runs: each
+   * key of `responses` that names a request still outstanding is taken, and that request's
+   * `input()` resolves with its value; other keys (answered already, withdrawn, never asked) are
+   * ignored, so that a response given twice is taken once. Answers the keys taken.
+   *
+   * Rejects with {@link OperationNotFoundError} for an id that is unknown, expired, or another
+   * owner's; with a `TypeError`/`RangeError` for responses that are not an object of JSON values
+   * (at most 100, 1 MiB in all); with {@link InputUnavailableError} when the store keeps no input.
+   */
+  async provideInput(
+    operationId: string,
+    responses: Readonly<Record<string, unknown>>,
+    options?: ProvideInputOptions,
+  ): Promise<readonly string[]> {
+    this.#assertOpen();
+    const { id, owner } = parseProvideInput(operationId, options);
+    const op = this.#lifecycle.find(id);
+    if (op !== undefined && op.owner !== owner) throw new OperationNotFoundError(id);
+    return this.#lifecycle.inputs.provide(id, owner, responses);
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 export {
   ExecutorStoppedError,
+  InputUnavailableError,
   McpAsyncError,
   type McpAsyncErrorCode,
   NonErrorThrownError,
@@ -40,6 +41,7 @@ export type {
   ExecutorOptions,
   GetOptions,
   ListOptions,
+  ProvideInputOptions,
   ResolvedExecutorOptions,
   StopOptions,
 } from './options.js';
@@ -51,6 +53,7 @@ export type {
   CancelOutcome,
   CompletedResult,
   FailedResult,
+  InputOptions,
   OperationContext,
   OperationFunction,
   OperationPage,

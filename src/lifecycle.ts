@@ -16,6 +16,7 @@ import {
 import type { DurationStats } from './estimates.js';
 import type { EventBus } from './events.js';
 import { newOperationId } from './ids.js';
+import { InputExchange } from './input.js';
 import { LocalOperation } from './operation.js';
 import type { ParsedExecute, ResolvedExecutorOptions } from './options.js';
 import { resultOf, snapshotOf } from './results.js';
@@ -48,6 +49,8 @@ export class Lifecycle implements ContextHost {
   readonly #durations: DurationStats;
   /** Published operations whose end is not final yet, by id. */
   readonly #byId = new Map<string, LocalOperation>();
+  /** The input the work of these operations asks for. */
+  readonly inputs: InputExchange;
 
   constructor(
     options: ResolvedExecutorOptions,
@@ -63,6 +66,7 @@ export class Lifecycle implements ContextHost {
     this.#events = events;
     this.#running = running;
     this.#durations = durations;
+    this.inputs = new InputExchange(store, io, this);
   }
 
   /** Starts `fn` as a new operation and answers it; its end, synchronous or not, is taken care of. */
@@ -198,6 +202,11 @@ export class Lifecycle implements ContextHost {
       }
     }
     this.#events.emit('progress', () => ({ operation: this.#snapshot(op), progress }));
+  }
+
+  /** The work asks for input (see `OperationContext.input`). */
+  input(op: LocalOperation, request: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    return this.inputs.ask(op, request, signal);
   }
 
   /** The operation's result as it stands (no id for one that was never published). */

@@ -23,7 +23,16 @@ const MAX_RESULT_ERROR_LENGTH = 1000;
 /** The fields a result or snapshot is built from; both a local operation and a stored record have them. */
 export type OperationState = Pick<
   OperationRecord,
-  'type' | 'owner' | 'status' | 'startedAt' | 'finishedAt' | 'result' | 'resultError' | 'error' | 'progress'
+  | 'type'
+  | 'owner'
+  | 'status'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'result'
+  | 'resultError'
+  | 'error'
+  | 'progress'
+  | 'inputRequests'
 >;
 
 /** An operation whose work runs in this process. */
@@ -39,6 +48,10 @@ export class LocalOperation implements OperationState {
   resultError: string | undefined = undefined;
   error: Error | undefined = undefined;
   progress: Progress | undefined = undefined;
+  /** The input its work asked for and has not had yet, by key (see input.ts). */
+  inputRequests: Readonly<Record<string, unknown>> | undefined = undefined;
+  /** Its work's waits for input, by key: woken when an answer may have come. */
+  inputWaits: Map<string, () => void> | undefined = undefined;
   /** True once it has an id and a record in the store (and so can be found by id). */
   published = false;
   /** The store's insert of its record, while it is pending; later writes chain after it. */
@@ -112,6 +125,9 @@ export class LocalOperation implements OperationState {
       clearTimeout(this.#lifetimeTimer);
       this.#lifetimeTimer = undefined;
     }
+    // An ended operation waits for no input (the store drops it too); its waits wake to find that.
+    this.inputRequests = undefined;
+    if (this.inputWaits !== undefined) for (const wake of [...this.inputWaits.values()]) wake();
     return true;
   }
 

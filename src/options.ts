@@ -201,10 +201,22 @@ export interface ContinueOptions {
   owner?: string | undefined;
   /** Ends the wait early (answering `running`); the operation goes on. */
   signal?: AbortSignal | undefined;
+  /**
+   * The keys of the input requests the caller has seen (from `inputRequests`): the wait also
+   * answers, at once, while the work waits for input not among them. Without it a wait answers
+   * when the work asks, not for requests made before the wait began.
+   */
+  knownInput?: readonly string[] | undefined;
 }
 
 /** Options of `get()`. */
 export interface GetOptions {
+  /** The owner the operation was started under; see {@link ExecuteOptions.owner}. */
+  owner?: string | undefined;
+}
+
+/** Options of `provideInput()`. */
+export interface ProvideInputOptions {
   /** The owner the operation was started under; see {@link ExecuteOptions.owner}. */
   owner?: string | undefined;
 }
@@ -267,8 +279,9 @@ const EXECUTE_KEYS = new Set([
   'onProgress',
   'resultError',
 ]);
-const CONTINUE_KEYS = new Set(['waitMs', 'owner', 'signal']);
+const CONTINUE_KEYS = new Set(['waitMs', 'owner', 'signal', 'knownInput']);
 const GET_KEYS = new Set(['owner']);
+const INPUT_KEYS = new Set(['signal']);
 const CANCEL_KEYS = new Set(['owner', 'reason']);
 const LIST_KEYS = new Set(['owner', 'status', 'type', 'limit', 'cursor']);
 const STOP_KEYS = new Set(['drainMs']);
@@ -403,14 +416,25 @@ export interface ParsedContinue {
   readonly waitMs: number;
   readonly owner: string | undefined;
   readonly signal: AbortSignal | undefined;
+  readonly knownInput: readonly string[] | undefined;
 }
 
 export function parseContinue(options: unknown, executor: ResolvedExecutorOptions): ParsedContinue {
   const o = checkOptions('the options of continue()', options, CONTINUE_KEYS);
+  const knownInput = o.knownInput;
+  if (
+    knownInput !== undefined &&
+    (!Array.isArray(knownInput) || knownInput.some((key: unknown) => typeof key !== 'string'))
+  ) {
+    throw new TypeError(
+      `Expected \`knownInput\` to be an array of input request keys, got ${describeValue(knownInput)}`,
+    );
+  }
   return {
     waitMs: waitOf(o.waitMs, executor),
     owner: checkOptionalString('owner', o.owner),
     signal: checkOptionalSignal('signal', o.signal),
+    knownInput: knownInput as readonly string[] | undefined,
   };
 }
 
@@ -421,6 +445,22 @@ export function parseGet(operationId: unknown, options: unknown): { id: string; 
     id,
     owner: checkOptionalString('owner', checkOptions('the options of get()', options, GET_KEYS).owner),
   };
+}
+
+/** One `provideInput()` call's id and options, checked. */
+export function parseProvideInput(
+  operationId: unknown,
+  options: unknown,
+): { id: string; owner: string | undefined } {
+  const id = checkOperationId(operationId);
+  const given = checkOptions('the options of provideInput()', options, GET_KEYS);
+  return { id, owner: checkOptionalString('owner', given.owner) };
+}
+
+/** The options of one `context.input()` call, checked. */
+export function parseInput(options: unknown): { signal: AbortSignal | undefined } {
+  const given = checkOptions('the options of input()', options, INPUT_KEYS);
+  return { signal: checkOptionalSignal('signal', given.signal) };
 }
 
 /** One `cancel()` call's id and options, checked. */

@@ -8,7 +8,7 @@ import type { Admission } from './admission.js';
 import { type OperationCancelledError, OperationNotFoundError, TooManyWaitersError } from './errors.js';
 import type { DurationStats } from './estimates.js';
 import type { ResolvedExecutorOptions } from './options.js';
-import { resultOf, snapshotOf } from './results.js';
+import { asksBeyond, resultOf, snapshotOf } from './results.js';
 import type { StoreAccess } from './store-access.js';
 import type { OperationRecord, OperationStore } from './stores/store.js';
 import type { CancelOutcome, OperationResult } from './types.js';
@@ -60,6 +60,7 @@ export class RemoteOperations {
     owner: string | undefined,
     waitMs: number,
     signal: AbortSignal | undefined,
+    knownInput?: readonly string[],
   ): Promise<OperationResult<T>> {
     if (waitMs > 0) this.#admission.checkWaiter(id, 0); // the per-operation count once the owner is known
     const wait = waitMs === 0 ? undefined : this.#listen(id);
@@ -67,12 +68,13 @@ export class RemoteOperations {
     try {
       record = await this.read(id, owner);
     } finally {
-      // Kept only for a running record, the one thing worth waiting on.
-      if (wait !== undefined && record?.status !== 'running') wait.cancel();
+      // Kept only for a running record that asks nothing unseen: the one thing worth waiting on.
+      const answerNow = record?.status !== 'running' || asksBeyond(record.inputRequests, knownInput);
+      if (wait !== undefined && answerNow) wait.cancel();
     }
     if (record === undefined) throw new OperationNotFoundError(id);
     const expectedMs = this.#durations.expectedMs(record.type);
-    if (record.status !== 'running' || wait === undefined)
+    if (record.status !== 'running' || wait === undefined || asksBeyond(record.inputRequests, knownInput))
       return resultOf(record, id, Date.now(), { expectedMs });
     const max = this.#options.maxWaitersPerOperation;
     if (this.#countOn(id) > max) {

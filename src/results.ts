@@ -35,6 +35,9 @@ export function resultOf<T>(
       const elapsedMs = now - state.startedAt;
       const etaMs = etaOf(state, now, context.expectedMs);
       let message = runningMessage(id!, type, elapsedMs, state.progress, etaMs);
+      const asked = inputCount(state.inputRequests);
+      if (asked > 0)
+        message += ` It waits for input: ${asked === 1 ? 'a request' : `${asked} requests`} not answered yet.`;
       if (context.backgroundReason !== undefined)
         message += ` Sent to the background at once: ${context.backgroundReason}.`;
       return {
@@ -46,6 +49,7 @@ export function resultOf<T>(
         progress: state.progress,
         etaMs,
         backgroundReason: context.backgroundReason,
+        inputRequests: inputCount(state.inputRequests) > 0 ? state.inputRequests : undefined,
       };
     }
   }
@@ -68,6 +72,8 @@ export function snapshotOf(
     elapsedMs: (state.finishedAt ?? now) - state.startedAt,
     progress: state.progress,
     etaMs: state.status === 'running' ? etaOf(state, now, expectedMs) : undefined,
+    inputRequests:
+      state.status === 'running' && inputCount(state.inputRequests) > 0 ? state.inputRequests : undefined,
     error: state.error,
     resultError: state.resultError,
   };
@@ -105,6 +111,21 @@ function runningMessage(
   }
   if (etaMs !== undefined) text += `; about ${formatDuration(etaMs)} to go`;
   return `${text}.`;
+}
+
+/** Whether the work waits for input not among `known` (`false` when `known` is not given). */
+export function asksBeyond(
+  requests: Readonly<Record<string, unknown>> | undefined,
+  known: readonly string[] | undefined,
+): boolean {
+  if (known === undefined || requests === undefined) return false;
+  for (const key in requests) if (!known.includes(key)) return true;
+  return false;
+}
+
+/** How many input requests are outstanding. */
+function inputCount(requests: Readonly<Record<string, unknown>> | undefined): number {
+  return requests === undefined ? 0 : Object.keys(requests).length;
 }
 
 /** `40% (4/10)` when the total is known, else `undefined`. */

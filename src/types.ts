@@ -42,6 +42,24 @@ export interface OperationContext {
   readonly operationId: string;
   /** Reports progress, in phases if you like; see {@link ProgressReporter}. */
   readonly progress: ProgressReporter;
+  /**
+   * Asks for input while the work runs, and resolves with the answer. `request` is a JSON object
+   * (for an MCP tool, a server-to-client request such as `elicitation/create`). The operation is
+   * published at once, and shows the request in its `inputRequests` (its result and snapshot)
+   * until {@link Executor.provideInput} answers it, in this process or, through a shared store,
+   * any other; `execute()` and `continue()` waits answer as soon as it is asked.
+   *
+   * Rejects with the signal's reason if the operation ends first (or `options.signal` aborts:
+   * the request is then withdrawn), with an {@link InputUnavailableError} if no input can be had
+   * (the store keeps none, the operation has ended), and with a {@link StoreError}.
+   */
+  input(request: Readonly<Record<string, unknown>>, options?: InputOptions): Promise<unknown>;
+}
+
+/** Options of {@link OperationContext.input}. */
+export interface InputOptions {
+  /** Stops waiting (and withdraws the request) when it aborts; its reason is the rejection. */
+  signal?: AbortSignal | undefined;
 }
 
 /** The work itself: sync or async, returning the result or throwing/rejecting with anything. */
@@ -114,6 +132,11 @@ export interface RunningResult extends ResultBase {
    * once: why (how long it is expected to take, by whose estimate, against the wait).
    */
   readonly backgroundReason: string | undefined;
+  /**
+   * The input the work has asked for (`context.input()`) and not had yet, by key; `undefined`
+   * when it waits for none. `execute()` and `continue()` answer as soon as the work asks.
+   */
+  readonly inputRequests: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** What `execute()` and `continue()` answer, discriminated on `status`. */
@@ -143,6 +166,8 @@ export interface OperationSnapshot {
   readonly progress: Progress | undefined;
   /** While running: milliseconds still to go, when the progress allows an estimate. */
   readonly etaMs: number | undefined;
+  /** While running: the input the work waits for (see {@link RunningResult.inputRequests}). */
+  readonly inputRequests: Readonly<Record<string, unknown>> | undefined;
   /** For `failed` and `cancelled`: why. */
   readonly error: Error | undefined;
   /** For `completed`: the error the result reports of its own (see {@link CompletedResult.resultError}). */

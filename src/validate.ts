@@ -199,3 +199,76 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length]!;
 }
+
+/** The largest input request, or set of input responses, taken, in bytes of JSON. */
+export const MAX_INPUT_BYTES = 1_048_576;
+
+/** The most input responses one call may give, and the longest key one may name. */
+export const MAX_INPUT_RESPONSES = 100;
+const MAX_INPUT_KEY_LENGTH = 256;
+
+/**
+ * An input request as the work gives it: a JSON object of bounded size. Answered as its JSON copy,
+ * so that every store keeps (and every reader sees) the same value.
+ */
+export function checkInputRequest(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`Expected the input \`request\` to be a JSON object, got ${describeValue(value)}`);
+  }
+  return jsonCopy('the input `request`', value) as Record<string, unknown>;
+}
+
+/**
+ * Input responses as a caller gives them: an object of at most {@link MAX_INPUT_RESPONSES} keys
+ * (each a request's key), whose values are JSON. Answered as its JSON copy.
+ */
+export function checkInputResponses(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(
+      `Expected \`responses\` to be an object of responses by request key, got ${describeValue(value)}`,
+    );
+  }
+  const keys = Object.keys(value);
+  if (keys.length > MAX_INPUT_RESPONSES) {
+    throw new RangeError(
+      `Expected \`responses\` to answer at most ${MAX_INPUT_RESPONSES} requests, got ${keys.length}`,
+    );
+  }
+  const long = keys.find((key) => key.length === 0 || key.length > MAX_INPUT_KEY_LENGTH);
+  if (long !== undefined) {
+    throw new TypeError(
+      `Expected every key of \`responses\` to be a request key of 1 to ${MAX_INPUT_KEY_LENGTH} characters, got ${describeValue(long)}`,
+    );
+  }
+  const missing = keys.find((key) => (value as Record<string, unknown>)[key] === undefined);
+  if (missing !== undefined) {
+    throw new TypeError(
+      `Expected \`responses\` to give a JSON value for ${describeValue(missing)}, got \`undefined\``,
+    );
+  }
+  const copy = jsonCopy('`responses`', value) as Record<string, unknown>;
+  const lost = keys.find((key) => !Object.hasOwn(copy, key));
+  if (lost !== undefined) {
+    throw new TypeError(
+      `Expected \`responses\` to give a JSON value for ${describeValue(lost)}, got one JSON cannot carry (a function, a symbol)`,
+    );
+  }
+  return copy;
+}
+
+/** `value` through JSON and back, refusing what JSON cannot carry or what is over {@link MAX_INPUT_BYTES}. */
+function jsonCopy(name: string, value: object): unknown {
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new TypeError(
+      `Expected ${name} to be JSON, but it cannot be written as JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_INPUT_BYTES) {
+    throw new RangeError(`Expected ${name} to be at most ${MAX_INPUT_BYTES} bytes of JSON, got ${bytes}`);
+  }
+  return JSON.parse(json);
+}

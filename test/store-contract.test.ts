@@ -368,6 +368,56 @@ describe.each(stores)('%s', (_name, make, handsOverExpired) => {
     await expect(async () => store.insert(runningRecord('d', undefined))).rejects.toThrow();
     await store.close?.();
   });
+
+  it('keeps input requests on a running record until answered, and each answer for one take', async () => {
+    const store = await create();
+    await store.insert(runningRecord('i', 'o'));
+    const ask = { method: 'elicitation/create', params: { message: 'Overwrite?', n: 0.1 + 0.2, list: [] } };
+    expect(await store.requestInput!('i', 'o', 'k1', ask)).toBe(true);
+    expect(await store.requestInput!('i', 'o', 'k2', { method: 'roots/list' })).toBe(true);
+    expect((await store.get('i', 'o'))?.inputRequests).toEqual({ k1: ask, k2: { method: 'roots/list' } });
+    // Another owner sees nothing, asks nothing, answers nothing.
+    expect(await store.requestInput!('i', 'bob', 'k3', {})).toBe(false);
+    expect(await store.answerInput!('i', 'bob', { k1: { action: 'accept' } })).toBeUndefined();
+    expect(await store.takeInput!('i', 'bob', 'k1')).toBeUndefined();
+    // Nothing answered yet: a take leaves the request outstanding.
+    expect(await store.takeInput!('i', 'o', 'k1')).toBeUndefined();
+    expect(Object.keys((await store.get('i', 'o'))!.inputRequests!)).toEqual(['k1', 'k2']);
+    // Only outstanding keys are taken; a second answer to the same key is ignored.
+    const accepted = { action: 'accept', content: { overwrite: true, note: 'é' } };
+    expect(await store.answerInput!('i', 'o', { k1: accepted, never: { x: 1 } })).toEqual(['k1']);
+    expect(await store.answerInput!('i', 'o', { k1: { action: 'decline' } })).toEqual([]);
+    expect((await store.get('i', 'o'))?.inputRequests).toEqual({ k2: { method: 'roots/list' } });
+    expect(await store.takeInput!('i', 'o', 'k1')).toEqual({ response: accepted });
+    expect(await store.takeInput!('i', 'o', 'k1')).toBeUndefined(); // once
+    // Withdrawn: the request goes, and an answer to it is ignored.
+    expect(await store.takeInput!('i', 'o', 'k2', true)).toBeUndefined();
+    expect((await store.get('i', 'o'))?.inputRequests ?? {}).toEqual({});
+    expect(await store.answerInput!('i', 'o', { k2: { roots: [] } })).toEqual([]);
+    expect(await store.answerInput!('nope', 'o', { k1: {} })).toBeUndefined();
+    await store.close?.();
+  });
+
+  it('drops a record’s input when it becomes terminal, and asks or takes none after', async () => {
+    const store = await create();
+    await store.insert(runningRecord('j', undefined));
+    await store.requestInput!('j', undefined, 'asked', { method: 'roots/list' });
+    await store.requestInput!('j', undefined, 'answered', { method: 'roots/list' });
+    await store.answerInput!('j', undefined, { answered: { roots: [] } });
+    const expiresAt = Date.now() + 60_000;
+    const finished = await store.finish('j', undefined, {
+      status: 'completed',
+      result: 1,
+      finishedAt: 1,
+      expiresAt,
+    });
+    expect(finished?.inputRequests ?? {}).toEqual({});
+    expect((await store.get('j', undefined))?.inputRequests ?? {}).toEqual({});
+    expect(await store.takeInput!('j', undefined, 'answered')).toBeUndefined();
+    expect(await store.requestInput!('j', undefined, 'late', {})).toBe(false);
+    expect(await store.answerInput!('j', undefined, { asked: { roots: [] } })).toEqual([]);
+    await store.close?.();
+  });
 });
 
 describe('SqliteStore retention goes through the expiry index, not a scan', () => {

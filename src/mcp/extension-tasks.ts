@@ -16,6 +16,7 @@ import {
 } from '../index.js';
 import { formatDuration } from '../results.js';
 import { isOperationId } from '../validate.js';
+import { responseProblem } from './input-requests.js';
 import { type CallToolResult, describeState, finishedToolResult } from './tool-results.js';
 
 /** The `pollIntervalMs` tasks suggest to clients when none is configured. */
@@ -33,8 +34,8 @@ export function declaresTasksIn(envelope: Record<string, unknown> | undefined): 
   return declared !== null && typeof declared === 'object';
 }
 
-/** A task's status in the extension. (This library never asks for input, so never `input_required`.) */
-export type ExtensionTaskStatus = 'working' | 'completed' | 'failed' | 'cancelled';
+/** A task's status in the extension: `input_required` while the work waits for the client's input. */
+export type ExtensionTaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
 
 /** A task as the extension shows it (`CreateTaskResult` and `tasks/get` carry these fields flat). */
 export interface ExtensionTask {
@@ -49,8 +50,12 @@ export interface ExtensionTask {
   pollIntervalMs: number;
 }
 
-/** A task with what its status carries: the tool result once `completed`, the error once `failed`. */
+/**
+ * A task with what its status carries: the requests outstanding while `input_required`, the tool
+ * result once `completed`, the error once `failed`.
+ */
 export interface DetailedExtensionTask extends ExtensionTask {
+  inputRequests?: Record<string, unknown>;
   result?: CallToolResult & { resultType: 'complete' };
   error?: { code: number; message: string; data?: { code: string } };
 }
@@ -103,7 +108,10 @@ export class ExtensionTasks {
     const snapshot = await this.executor.get(taskId, { owner });
     if (snapshot === undefined) return undefined;
     const task: DetailedExtensionTask = this.#taskOf(snapshot);
-    if (snapshot.status === 'running') return task;
+    if (snapshot.status === 'running') {
+      if (snapshot.inputRequests !== undefined) task.inputRequests = { ...snapshot.inputRequests };
+      return task;
+    }
     let outcome: OperationResult;
     try {
       outcome = await this.executor.continue(taskId, { waitMs: 0, owner });
@@ -142,6 +150,48 @@ export class ExtensionTasks {
     return isOperationId(taskId) && (await this.executor.get(taskId, { owner })) !== undefined;
   }
 
+  /**
+   * `tasks/update`: hands the work the client's responses to its outstanding input requests
+   * (wherever it runs); responses to keys not outstanding are ignored, as the extension says.
+   * Answers `true` once taken, a message when a response has not its request's result shape
+   * (nothing is taken then, and the requests stay outstanding), `undefined` for an unknown id.
+   * `notResults` names the keys whose entry was no result object at all (the SDK sets them apart).
+   */
+  async update(
+    taskId: unknown,
+    inputResponses: Record<string, unknown>,
+    owner: string | undefined,
+    notResults: readonly string[] = [],
+  ): Promise<true | string | undefined> {
+    if (!isOperationId(taskId)) return undefined;
+    const snapshot = await this.executor.get(taskId, { owner });
+    if (snapshot === undefined) return undefined;
+    const outstanding = snapshot.inputRequests ?? {};
+    const wrapped = notResults.find((key) => Object.hasOwn(outstanding, key));
+    if (wrapped !== undefined) {
+      return `Invalid params: inputResponses[${JSON.stringify(wrapped)}]: expected the bare result object (an elicitation, sampling or roots result), got something else (a non-object, or a result wrapped in {method, result})`;
+    }
+    const answering = Object.keys(inputResponses).filter((key) => Object.hasOwn(outstanding, key));
+    for (const key of answering) {
+      const problem = responseProblem(outstanding[key], inputResponses[key]);
+      if (problem !== undefined) return `Invalid params: inputResponses[${JSON.stringify(key)}]: ${problem}`;
+    }
+    if (answering.length === 0) return true;
+    try {
+      await this.executor.provideInput(
+        taskId,
+        Object.fromEntries(answering.map((key) => [key, inputResponses[key]])),
+        { owner },
+      );
+    } catch (error) {
+      if (error instanceof OperationNotFoundError) return undefined;
+      if (error instanceof TypeError || error instanceof RangeError)
+        return `Invalid params: ${error.message}`;
+      throw error;
+    }
+    return true;
+  }
+
   /** The task's fields as `snapshot` shows them; `get` adds the outcome for a terminal one. */
   #taskOf(snapshot: OperationSnapshot): ExtensionTask {
     const { retentionMs, maxLifetimeMs } = this.executor.options;
@@ -155,7 +205,9 @@ export class ExtensionTasks {
         : null;
     const status: ExtensionTaskStatus =
       snapshot.status === 'running'
-        ? 'working'
+        ? snapshot.inputRequests === undefined
+          ? 'working'
+          : 'input_required'
         : serverFailureOf(snapshot.error) !== undefined
           ? 'failed'
           : snapshot.status === 'cancelled'
@@ -177,8 +229,19 @@ export class ExtensionTasks {
 
 /** Where the work stands, in a line: "running for 12 s, 40% (frame 10 of 25), about 18 s to go". */
 function statusMessageOf(snapshot: OperationSnapshot): string {
+  if (snapshot.inputRequests !== undefined) return waitingMessage(snapshot.inputRequests);
   const state = snapshot.resultError ?? describeState(snapshot);
   return snapshot.etaMs === undefined ? state : `${state}, about ${formatDuration(snapshot.etaMs)} to go`;
+}
+
+/** "Waiting for input: Overwrite report.pdf?", from the first request's message when it has one. */
+function waitingMessage(requests: Readonly<Record<string, unknown>>): string {
+  const asked = Object.values(requests);
+  const message = (asked[0] as { params?: { message?: unknown } } | undefined)?.params?.message;
+  const more = asked.length > 1 ? ` (and ${asked.length - 1} more)` : '';
+  return typeof message === 'string'
+    ? `Waiting for input: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}${more}`
+    : `Waiting for input: ${asked.length === 1 ? 'one request' : `${asked.length} requests`}`;
 }
 
 /** The error's code when it makes the task `failed` (see SERVER_FAILURES), else `undefined`. */

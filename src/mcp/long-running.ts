@@ -4,15 +4,22 @@
 // schema, size) when the work ends, so that continue_operation hands out exactly what a synchronous
 // call would have. An SDK adapter registers it and says who is calling (a ToolCall).
 
-import type {
-  OperationContext,
-  OperationFunction,
-  OperationResult,
-  Progress,
-  ProgressReporter,
-  RunningResult,
+import {
+  InputUnavailableError,
+  type OperationContext,
+  type OperationFunction,
+  type OperationResult,
+  type Progress,
+  type ProgressReporter,
+  type RunningResult,
 } from '../index.js';
 import { checkMilliseconds, checkOptions, describeValue } from '../validate.js';
+import {
+  checkToolInputRequest,
+  type ElicitParams,
+  type ElicitResult,
+  type InputRequest,
+} from './input-requests.js';
 import { type OperationTools, refuseBadMeta, type ToolCall } from './operation-tools.js';
 import { ProgressForwarder } from './progress-forwarder.js';
 import {
@@ -40,6 +47,25 @@ export interface LongRunningContext {
    * not identified (the operation id is then the only capability).
    */
   readonly owner: string | undefined;
+  /**
+   * Asks the client for input while the work runs (the tasks extension's `input_required`):
+   * `elicitation/create`, `sampling/createMessage` or `roots/list`, with its params. The call is
+   * answered with its task at once (if it has not been already), the task shows the request until
+   * the client answers it with `tasks/update`, on whichever replica, and this resolves with the
+   * client's response, checked to have that request's result shape.
+   *
+   * Rejects with an `InputUnavailableError` when this caller cannot answer: a client that did not
+   * declare the tasks extension (so the call cannot become a task), or the capability the request
+   * needs (`elicitation`, `sampling`, `roots`), or any caller of an SDK 1.x server. Work can take
+   * that as "no answer" and go on with a safe default, or fail saying so. Rejects with the signal's
+   * reason when the operation ends first.
+   */
+  input(request: InputRequest): Promise<Record<string, unknown>>;
+  /**
+   * `input({ method: 'elicitation/create', params })`: asks the user through the client, and
+   * resolves with their answer (`action` `accept` with `content`, `decline` or `cancel`).
+   */
+  elicit(params: ElicitParams): Promise<ElicitResult>;
 }
 
 /** What a long-running tool returns: the tool result, exactly as a plain tool would. */
@@ -126,7 +152,11 @@ export interface TaskHandOff {
    * The call's answer for work that outlived its wait: the task (stored before it is answered);
    * `undefined` to answer "running" after all (the store no longer has it).
    */
-  answer(running: RunningResult): Promise<CallToolResult | undefined>;
+  answer(running: RunningResult): Promise<CallToolResult | undefined> /**
+   * Why this call's client cannot answer an input request of `method` (it did not declare the
+   * capability), or `undefined` when it can.
+   */;
+  inputRefusal(method: string): string | undefined;
 }
 
 /** One long-running tool: its work, and what a call to it answers. */
@@ -166,7 +196,7 @@ export class LongRunningTool {
     const forwarder = new ProgressForwarder(call.progress, this.#tools.forwarding);
     const { waitMs, background, estimate, cancelOnAbort } = this.#options;
     try {
-      const result = await this.#tools.executor.execute(this.work(args, call.owner), {
+      const result = await this.#tools.executor.execute(this.work(args, call.owner, task), {
         type: this.name,
         owner: call.owner,
         signal: call.signal,
@@ -212,9 +242,18 @@ export class LongRunningTool {
     });
   }
 
-  /** The work of one call, as an operation: the handler, its result checked. */
-  work(args: unknown, owner: string | undefined): OperationFunction<CallToolResult> {
+  /**
+   * The work of one call, as an operation: the handler, its result checked. Its input goes to the
+   * client through the task `task` hands the call over as; without one, no input can be had.
+   */
+  work(args: unknown, owner: string | undefined, task?: TaskHandOff): OperationFunction<CallToolResult> {
     return async (context: OperationContext): Promise<CallToolResult> => {
+      const input = async (request: InputRequest): Promise<Record<string, unknown>> => {
+        const checked = checkToolInputRequest(request);
+        const refusal = task === undefined ? NO_TASK_INPUT : task.inputRefusal(checked.method);
+        if (refusal !== undefined) throw new InputUnavailableError(refusal);
+        return (await context.input({ ...checked })) as Record<string, unknown>;
+      };
       const toolContext: LongRunningContext = {
         get signal() {
           return context.signal;
@@ -224,6 +263,8 @@ export class LongRunningTool {
         },
         progress: context.progress,
         owner,
+        input,
+        elicit: (params) => input({ method: 'elicitation/create', params }) as Promise<ElicitResult>,
       };
       const answer = checkHandlerResult(this.name, await this.#handler(args, toolContext));
       return this.#checkSize(await this.#checkStructured(answer));
@@ -268,6 +309,10 @@ export class LongRunningTool {
         );
   }
 }
+
+/** Why a call that cannot become a task of the tasks extension has no way to answer input. */
+const NO_TASK_INPUT =
+  'the client that called this tool cannot answer input during the work: that takes the tasks extension (io.modelcontextprotocol/tasks), declared by the request on protocol 2026-07-28';
 
 /** The error a tool result reports (`isError`): its text, for the record to keep; else undefined. */
 function toolErrorOf(result: CallToolResult): string | undefined {

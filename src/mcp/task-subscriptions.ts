@@ -110,11 +110,14 @@ export class TaskListens {
         method: 'notifications/subscriptions/acknowledged',
         params: { notifications: { taskIds: accepted }, _meta: meta },
       });
+      const notify = async (task: DetailedExtensionTask) => {
+        if (!ended.aborted)
+          await send({ jsonrpc: '2.0', method: 'notifications/tasks', params: { ...task, _meta: meta } });
+      };
       await Promise.all(
         accepted.map(async (taskId) => {
-          const task = await endOf(this.tasks, taskId, owner, ended);
-          if (task === undefined || ended.aborted) return;
-          await send({ jsonrpc: '2.0', method: 'notifications/tasks', params: { ...task, _meta: meta } });
+          const task = await endOf(this.tasks, taskId, owner, ended, notify);
+          if (task !== undefined) await notify(task);
         }),
       );
     } catch (error) {
@@ -132,20 +135,26 @@ const RETRY_MS = 1000;
 
 /**
  * The task once it has ended; `undefined` if it expired meanwhile, the executor stopped, or the
- * stream was closed. A wait that fails otherwise (too many waiters, a store error) is tried again.
+ * stream was closed. On the way, each time the work asks for input the task is handed to
+ * `onInputRequired` (`input_required` with its requests: the executor's wait answers as soon as
+ * the work asks). A wait that fails otherwise (too many waiters, a store error) is tried again.
  */
 async function endOf(
   tasks: ExtensionTasks,
   taskId: string,
   owner: string | undefined,
   signal: AbortSignal,
+  onInputRequired: (task: DetailedExtensionTask) => Promise<void>,
 ): Promise<DetailedExtensionTask | undefined> {
   const { executor } = tasks;
   const waitMs = executor.options.maxWaitMs;
+  // The input requests already sent: a wait answers at once while the work waits for others,
+  // whether it asked before the wait began or during it.
+  let told: string[] = [];
   while (!signal.aborted) {
     let outcome: Awaited<ReturnType<typeof executor.continue>>;
     try {
-      outcome = await executor.continue(taskId, { waitMs, owner, signal });
+      outcome = await executor.continue(taskId, { waitMs, owner, signal, knownInput: told });
     } catch (error) {
       if (error instanceof OperationNotFoundError || error instanceof ExecutorStoppedError) return undefined;
       if (signal.aborted) return undefined;
@@ -153,6 +162,14 @@ async function endOf(
       continue;
     }
     if (outcome.status !== 'running') return tasks.get(taskId, owner);
+    const asked = Object.keys(outcome.inputRequests ?? {});
+    const unseen = asked.some((key) => !told.includes(key));
+    told = asked; // answered requests drop out
+    if (unseen) {
+      const task = await tasks.get(taskId, owner);
+      if (task?.status === 'input_required') await onInputRequired(task);
+      continue;
+    }
     // An executor that allows no waits (maxWaitMs 0) answers at once: poll it instead of spinning.
     if (waitMs < RETRY_MS) await delay(signal, RETRY_MS - waitMs).catch(() => undefined);
   }

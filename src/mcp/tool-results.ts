@@ -109,6 +109,9 @@ export function runningToolResult(
     (result.backgroundReason === undefined
       ? ''
       : `It went to the background at once: ${result.backgroundReason}. `) +
+    (result.inputRequests === undefined
+      ? ''
+      : 'It waits for input: a request not answered yet, which its client answers through the tasks extension (tasks/update). ') +
     `This is not a failure: the work goes on in the background. Call \`${names.continue}\` with ` +
     `operation_id "${result.id}" to wait for its result; call \`${names.cancel}\` with the same id to stop it.`;
   const answer: CallToolResult = {

@@ -9,6 +9,7 @@ import {
   serializeUpdate,
 } from '../stores/serialization.js';
 import type {
+  InputAnswer,
   OperationRecord,
   OperationStore,
   RecordFilter,
@@ -55,7 +56,8 @@ const ownerTag = (owner: string | undefined) => (owner === undefined ? 'n' : `s:
 
 // Makes a running record terminal, once, atomically: the compare-and-set every replica shares.
 // KEYS: record, all-operations zset. ARGV: owner tag (or '*' for any), status, finished_at,
-// expires_at, result, error, channel, id, prefix, result_error ('' for none). Answers {applied (1 or 0), the record's fields}:
+// expires_at, result, error, channel, id, prefix, result_error ('' for none). Drops the record's
+// input (fields ir:<key> and ia:<key>). Answers {applied (1 or 0), the record's fields}:
 // only the script knows whether this write won (two writers may bring the same status and time).
 // An applied write's answer leaves out result and error: the writer has them already, and they
 // would only cross the network to be parsed and thrown away.
@@ -68,7 +70,10 @@ redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3], 'expires_
 local record = {}
 local fields = redis.call('HGETALL', KEYS[1])
 for i = 1, #fields, 2 do
-  if fields[i] ~= 'result' and fields[i] ~= 'error' then
+  local prefix = string.sub(fields[i], 1, 3)
+  if prefix == 'ir:' or prefix == 'ia:' then
+    redis.call('HDEL', KEYS[1], fields[i]) -- a terminal record keeps no input
+  elseif fields[i] ~= 'result' and fields[i] ~= 'error' then
     record[#record + 1] = fields[i]
     record[#record + 1] = fields[i + 1]
   end
@@ -102,6 +107,52 @@ if redis.call('HGET', KEYS[1], 'status') == 'running' and redis.call('HGET', KEY
   redis.call('HSET', KEYS[1], 'progress', ARGV[2])
 end
 return 0
+`;
+
+// Input during the work: a request is the hash field ir:<key>, its answer (until the work takes it)
+// ia:<key>; both JSON that the scripts move as they are, never decode. A change is published as
+// "<id> asked" or "<id> answered", so that the replica running the work wakes at once.
+
+// Adds an input request to a running record. KEYS: record. ARGV: owner tag, key, request JSON,
+// channel, id. Answers 1, or 0 when the record is not running (or not the owner's).
+const REQUEST_INPUT = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'ir:' .. ARGV[2], ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' asked')
+return 1
+`;
+
+// Takes the responses to outstanding requests of a running record. KEYS: record. ARGV: owner tag,
+// channel, id, then key and response JSON pairs. Answers the keys taken ({} for a terminal record),
+// or nil when the record is not found.
+const ANSWER_INPUT = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
+local taken = {}
+if s ~= 'running' then return taken end
+for i = 4, #ARGV, 2 do
+  if redis.call('HDEL', KEYS[1], 'ir:' .. ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[1], 'ia:' .. ARGV[i], ARGV[i + 1])
+    taken[#taken + 1] = ARGV[i]
+  end
+end
+if #taken > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3] .. ' answered') end
+return taken
+`;
+
+// Takes the answer to one request, once; with withdraw ('1'), an unanswered request goes too.
+// KEYS: record. ARGV: owner tag, key, withdraw. Answers {response}, or nil when there is none.
+const TAKE_INPUT = `
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
+local answer = redis.call('HGET', KEYS[1], 'ia:' .. ARGV[2])
+if answer then
+  redis.call('HDEL', KEYS[1], 'ia:' .. ARGV[2])
+  return {answer}
+end
+if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'ir:' .. ARGV[2]) end
+return false
 `;
 
 /**
@@ -213,6 +264,43 @@ export class RedisStore implements OperationStore {
 
   async setProgress(id: string, owner: string | undefined, progress: Progress): Promise<void> {
     await this.#eval(PROGRESS, [this.#key(id)], [ownerTag(owner), JSON.stringify(progress)]);
+  }
+
+  async requestInput(id: string, owner: string | undefined, key: string, request: unknown): Promise<boolean> {
+    const asked = await this.#eval(
+      REQUEST_INPUT,
+      [this.#key(id)],
+      [ownerTag(owner), key, JSON.stringify(request), `${this.#prefix}events`, id],
+    );
+    return Number(asked) === 1;
+  }
+
+  async answerInput(
+    id: string,
+    owner: string | undefined,
+    responses: Readonly<Record<string, unknown>>,
+  ): Promise<readonly string[] | undefined> {
+    const pairs = Object.entries(responses).flatMap(([key, response]) => [key, JSON.stringify(response)]);
+    const taken = await this.#eval(
+      ANSWER_INPUT,
+      [this.#key(id)],
+      [ownerTag(owner), `${this.#prefix}events`, id, ...pairs],
+    );
+    return Array.isArray(taken) ? (taken as string[]) : undefined;
+  }
+
+  async takeInput(
+    id: string,
+    owner: string | undefined,
+    key: string,
+    withdraw = false,
+  ): Promise<InputAnswer | undefined> {
+    const answer = await this.#eval(
+      TAKE_INPUT,
+      [this.#key(id)],
+      [ownerTag(owner), key, withdraw ? '1' : '0'],
+    );
+    return Array.isArray(answer) ? { response: JSON.parse(answer[0] as string) } : undefined;
   }
 
   /**
@@ -440,10 +528,12 @@ export class RedisStore implements OperationStore {
   #onMessage(message: string): void {
     const space = message.indexOf(' ');
     if (space === -1) return;
-    const change: StoreChange = {
-      id: message.slice(0, space),
-      status: message.slice(space + 1) as OperationStatus,
-    };
+    const id = message.slice(0, space);
+    const word = message.slice(space + 1);
+    const change: StoreChange =
+      word === 'asked' || word === 'answered'
+        ? { id, status: 'running', input: word }
+        : { id, status: word as OperationStatus };
     for (const listener of this.#listeners) listener(change);
   }
 
@@ -504,5 +594,17 @@ function recordOf(fields: Record<string, string>): OperationRecord {
       fields.progress === undefined || fields.progress === ''
         ? undefined
         : (JSON.parse(fields.progress) as Progress),
+    inputRequests: inputRequestsOf(fields),
   };
+}
+
+/** The outstanding input requests among a record's fields (ir:<key>), `undefined` for none. */
+function inputRequestsOf(fields: Record<string, string>): Record<string, unknown> | undefined {
+  let requests: Record<string, unknown> | undefined;
+  for (const field in fields) {
+    if (!field.startsWith('ir:')) continue;
+    requests ??= {};
+    requests[field.slice(3)] = JSON.parse(fields[field]!);
+  }
+  return requests;
 }

@@ -8,7 +8,13 @@ import {
   serializeError,
   serializeUpdate,
 } from '../stores/serialization.js';
-import type { OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from '../stores/store.js';
+import type {
+  InputAnswer,
+  OperationRecord,
+  OperationStore,
+  RecordFilter,
+  TerminalUpdate,
+} from '../stores/store.js';
 import type { OperationStatus, Progress } from '../types.js';
 import { checkCount, checkMilliseconds, checkOptions, describeValue } from '../validate.js';
 
@@ -49,6 +55,13 @@ interface Row {
   result_error: string | null;
   error: string | null;
   progress: string | null;
+  input?: string | null;
+}
+
+/** The `input` column of a running record: what its work asked for and the answers not taken yet. */
+interface InputColumn {
+  requests: Record<string, unknown>;
+  answers: Record<string, unknown>;
 }
 
 /** Rows deleted per transaction during a sweep, between yields to the event loop. */
@@ -102,13 +115,15 @@ export class SqliteStore implements OperationStore {
         result TEXT,
         result_error TEXT,
         error TEXT,
-        progress TEXT
+        progress TEXT,
+        input TEXT
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS ${table}_expiry ON ${table} (expires_at) WHERE expires_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS ${table}_owner ON ${table} (owner, started_at, id);
       CREATE INDEX IF NOT EXISTS ${table}_running ON ${table} (id) WHERE status = 'running';
     `);
     checkLayout(this.#db, table);
+    addInputColumn(this.#db, table);
     this.#statements = prepare(this.#db, table);
     const now = Date.now();
     this.#statements.interrupt.run(serializeError(new OperationInterruptedError()), now, now + retentionMs);
@@ -139,6 +154,45 @@ export class SqliteStore implements OperationStore {
 
   setProgress(id: string, owner: string | undefined, progress: Progress): void {
     this.#statements.progress.run(JSON.stringify(progress), id, owner ?? null);
+  }
+
+  requestInput(id: string, owner: string | undefined, key: string, request: unknown): boolean {
+    return (
+      this.#changeInput(id, owner, (input) => {
+        input.requests[key] = request;
+        return true;
+      }) ?? false
+    );
+  }
+
+  answerInput(
+    id: string,
+    owner: string | undefined,
+    responses: Readonly<Record<string, unknown>>,
+  ): readonly string[] | undefined {
+    const taken = this.#changeInput(id, owner, (input) => {
+      const keys = Object.keys(responses).filter((key) => Object.hasOwn(input.requests, key));
+      for (const key of keys) {
+        delete input.requests[key];
+        input.answers[key] = responses[key];
+      }
+      return keys;
+    });
+    if (taken !== undefined) return taken;
+    // Not running: a terminal record takes nothing; an unknown or expired one is not found.
+    return this.get(id, owner) === undefined ? undefined : [];
+  }
+
+  takeInput(id: string, owner: string | undefined, key: string, withdraw = false): InputAnswer | undefined {
+    return this.#changeInput(id, owner, (input) => {
+      if (Object.hasOwn(input.answers, key)) {
+        const response = input.answers[key];
+        delete input.answers[key];
+        return { response };
+      }
+      if (withdraw) delete input.requests[key];
+      return undefined;
+    });
   }
 
   /**
@@ -206,6 +260,11 @@ export class SqliteStore implements OperationStore {
     return recordOf(row);
   }
 
+  /** Edits a running record's input in one transaction: `change`'s answer, or `undefined` when not running. */
+  #changeInput<R>(id: string, owner: string | undefined, change: (input: InputColumn) => R): R | undefined {
+    return this.#statements.changeInput(id, owner ?? null, change) as R | undefined;
+  }
+
   /** Closes the database file. */
   close(): void {
     if (this.#db.open) this.#db.close();
@@ -215,6 +274,12 @@ export class SqliteStore implements OperationStore {
 /** Every column but the result's JSON (read back as NULL) and the error. */
 const WITHOUT_RESULT =
   'id, owner, type, status, started_at, finished_at, expires_at, progress, result_error, NULL AS result';
+
+/** Adds the `input` column to a table made before input was kept (its running records had none). */
+function addInputColumn(db: Database.Database, table: string): void {
+  const columns = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+  if (!columns.includes('input')) db.exec(`ALTER TABLE ${table} ADD COLUMN input TEXT`);
+}
 
 /** Refuses a table an earlier mcp-async made with another layout, rather than failing at the first query. */
 function checkLayout(db: Database.Database, table: string): void {
@@ -230,10 +295,15 @@ function checkLayout(db: Database.Database, table: string): void {
 
 function prepare(db: Database.Database, table: string) {
   const deleteOne = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+  const readInput = db.prepare(
+    `SELECT input FROM ${table} WHERE id = ? AND owner IS ? AND status = 'running'`,
+  );
+  const writeInput = db.prepare(`UPDATE ${table} SET input = ? WHERE id = ? AND owner IS ?`);
+
   return {
     count: db.prepare(`SELECT COUNT(*) AS n FROM ${table}`),
     interrupt: db.prepare(
-      `UPDATE ${table} SET status = 'failed', error = ?, finished_at = ?, expires_at = ? WHERE status = 'running'`,
+      `UPDATE ${table} SET status = 'failed', error = ?, finished_at = ?, expires_at = ?, input = NULL WHERE status = 'running'`,
     ),
     insert: db.prepare(
       `INSERT INTO ${table} (id, owner, type, status, started_at, progress)
@@ -251,7 +321,7 @@ function prepare(db: Database.Database, table: string) {
     ),
     finish: db.prepare(
       `UPDATE ${table} SET status = @status, finished_at = @finished_at, expires_at = @expires_at,
-         result = @result, result_error = @result_error, error = @error
+         result = @result, result_error = @result_error, error = @error, input = NULL
        WHERE id = @id AND owner IS @owner AND status = 'running'`,
     ),
     list: db.prepare(
@@ -271,6 +341,22 @@ function prepare(db: Database.Database, table: string) {
     deleteMany: db.transaction((ids: string[]) => {
       for (const id of ids) deleteOne.run(id);
     }),
+    /**
+     * Reads a running record's input, lets `change` edit it, and writes it back, in one
+     * transaction; `undefined` (nothing written) when the record is not running.
+     */
+    changeInput: db.transaction(
+      (id: string, owner: string | null, change: (input: InputColumn) => unknown): unknown => {
+        const row = readInput.get(id, owner) as { input: string | null } | undefined;
+        if (row === undefined) return undefined;
+        const input: InputColumn =
+          row.input === null ? { requests: {}, answers: {} } : (JSON.parse(row.input) as InputColumn);
+        const answer = change(input);
+        const empty = Object.keys(input.requests).length === 0 && Object.keys(input.answers).length === 0;
+        writeInput.run(empty ? null : JSON.stringify(input), id, owner);
+        return answer;
+      },
+    ),
   };
 }
 
@@ -287,5 +373,13 @@ function recordOf(row: Row): OperationRecord {
     resultError: row.result_error ?? undefined,
     error: row.error === null ? undefined : deserializeError(row.error),
     progress: row.progress === null ? undefined : (JSON.parse(row.progress) as Progress),
+    inputRequests: inputRequestsOf(row.input),
   };
+}
+
+/** The outstanding requests of an `input` column, `undefined` for none (or a listing, which reads no input). */
+function inputRequestsOf(input: string | null | undefined): Record<string, unknown> | undefined {
+  if (input === null || input === undefined) return undefined;
+  const { requests } = JSON.parse(input) as InputColumn;
+  return Object.keys(requests).length === 0 ? undefined : requests;
 }

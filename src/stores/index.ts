@@ -15,6 +15,7 @@ export {
 } from './serialization.js';
 export type {
   Awaitable,
+  InputAnswer,
   ListPosition,
   OperationRecord,
   OperationStore,

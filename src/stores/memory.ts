@@ -2,7 +2,14 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Progress } from '../types.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { ShardedMap } from './sharded-map.js';
-import type { ListPosition, OperationRecord, OperationStore, RecordFilter, TerminalUpdate } from './store.js';
+import type {
+  InputAnswer,
+  ListPosition,
+  OperationRecord,
+  OperationStore,
+  RecordFilter,
+  TerminalUpdate,
+} from './store.js';
 
 /** How long one slice of a sweep may hold the event loop before it yields. */
 const SWEEP_SLICE_MS = 0.25;
@@ -20,6 +27,8 @@ const SWEEP_SLICE_MS = 0.25;
 export class MemoryStore implements OperationStore {
   readonly #byOwner = new Map<string | undefined, ShardedMap<OperationRecord>>();
   readonly #expiring = new ExpiryQueue<OperationRecord>();
+  /** Answers to input requests not yet taken by the work, by operation id then key. */
+  readonly #answers = new Map<string, Map<string, unknown>>();
   #size = 0;
 
   /** Records held, running and retained (expired ones not yet swept included). */
@@ -61,7 +70,7 @@ export class MemoryStore implements OperationStore {
     const record = records?.get(id);
     if (record === undefined || record.status !== 'running') return record;
     const finished: OperationRecord = {
-      ...record,
+      ...(record.inputRequests === undefined ? record : withoutInput(record)),
       status: update.status,
       result: update.result,
       resultError: update.resultError,
@@ -71,7 +80,72 @@ export class MemoryStore implements OperationStore {
     };
     records!.set(id, finished);
     this.#expiring.push(finished);
+    if (this.#answers.size > 0) this.#answers.delete(id);
     return finished;
+  }
+
+  /** Adds an outstanding input request to a running record. */
+  requestInput(id: string, owner: string | undefined, key: string, request: unknown): boolean {
+    const records = this.#byOwner.get(owner);
+    const record = records?.get(id);
+    if (record === undefined || record.status !== 'running') return false;
+    records!.set(id, {
+      ...record,
+      inputRequests: Object.freeze({ ...record.inputRequests, [key]: request }),
+    });
+    return true;
+  }
+
+  /** Takes the responses to outstanding requests; the others are ignored. */
+  answerInput(
+    id: string,
+    owner: string | undefined,
+    responses: Readonly<Record<string, unknown>>,
+  ): readonly string[] | undefined {
+    const records = this.#byOwner.get(owner);
+    const record = records?.get(id);
+    if (record === undefined || isExpired(record, Date.now())) return undefined;
+    const outstanding = record.inputRequests;
+    if (record.status !== 'running' || outstanding === undefined) return [];
+    const taken = Object.keys(responses).filter((key) => Object.hasOwn(outstanding, key));
+    if (taken.length === 0) return taken;
+    const left = { ...outstanding };
+    let answers = this.#answers.get(id);
+    if (answers === undefined) {
+      answers = new Map();
+      this.#answers.set(id, answers);
+    }
+    for (const key of taken) {
+      delete left[key];
+      answers.set(key, responses[key]);
+    }
+    records!.set(id, {
+      ...record,
+      inputRequests: Object.keys(left).length === 0 ? undefined : Object.freeze(left),
+    });
+    return taken;
+  }
+
+  /** The answer to an input request, once; with `withdraw`, an unanswered request goes too. */
+  takeInput(id: string, owner: string | undefined, key: string, withdraw = false): InputAnswer | undefined {
+    const records = this.#byOwner.get(owner);
+    const record = records?.get(id);
+    if (record === undefined) return undefined;
+    const answers = this.#answers.get(id);
+    if (answers?.has(key)) {
+      const response = answers.get(key);
+      answers.delete(key);
+      if (answers.size === 0) this.#answers.delete(id);
+      return { response };
+    }
+    if (withdraw && record.inputRequests !== undefined && Object.hasOwn(record.inputRequests, key)) {
+      const { [key]: _withdrawn, ...left } = record.inputRequests;
+      records!.set(id, {
+        ...record,
+        inputRequests: Object.keys(left).length === 0 ? undefined : Object.freeze(left),
+      });
+    }
+    return undefined;
   }
 
   /**
@@ -130,6 +204,7 @@ export class MemoryStore implements OperationStore {
     const records = this.#byOwner.get(record.owner);
     if (records === undefined || !records.delete(record.id)) return false;
     this.#size--;
+    if (this.#answers.size > 0) this.#answers.delete(record.id);
     if (records.size === 0) this.#byOwner.delete(record.owner);
     return true;
   }
@@ -139,6 +214,12 @@ export class MemoryStore implements OperationStore {
 function compareListed(a: ListPosition, b: ListPosition): number {
   if (a.startedAt !== b.startedAt) return a.startedAt - b.startedAt;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** The record without its input (a terminal record keeps none; most never had any, and get no such field). */
+function withoutInput(record: OperationRecord): OperationRecord {
+  const { inputRequests: _dropped, ...rest } = record;
+  return rest;
 }
 
 function isExpired(record: OperationRecord, now: number): boolean {

@@ -7,6 +7,7 @@
  */
 import {
   ExecutorStoppedError,
+  InputUnavailableError,
   type McpAsyncErrorCode,
   NonErrorThrownError,
   OperationCancelledError,
@@ -145,6 +146,7 @@ function errorJson(error: Error, depth: number): ErrorJson {
   if (error instanceof OperationCancelledError && error.reason !== undefined) out.reason = error.reason;
   if (error instanceof ResultNotStorableError) out.reason = error.reason;
   if (error instanceof ReplicaLostError) out.reason = error.replica;
+  if (error instanceof InputUnavailableError) out.reason = error.reason;
   if (error instanceof OperationLifetimeError) out.maxLifetimeMs = error.maxLifetimeMs;
   if ('cause' in error && error.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
     out.cause = causeJson(error.cause, depth + 1);
@@ -208,6 +210,8 @@ function revived(data: ErrorJson): Error {
       return new ResultNotStorableError(data.reason ?? data.message);
     case 'REPLICA_LOST':
       return new ReplicaLostError(data.reason ?? 'unknown');
+    case 'INPUT_UNAVAILABLE':
+      return new InputUnavailableError(data.reason ?? data.message);
     case 'NON_ERROR_THROWN':
       // The message as it was written (it describes the value; the cause carries the value).
       return Object.assign(new NonErrorThrownError(undefined), { message: data.message });

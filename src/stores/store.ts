@@ -39,6 +39,12 @@ export interface OperationRecord {
   readonly error: Error | undefined;
   /** The latest progress reported. */
   readonly progress: Progress | undefined;
+  /**
+   * The input the work has asked for and nobody has answered yet, by key (see
+   * {@link OperationStore.requestInput}); `undefined` or empty when it waits for none. Only a
+   * running record has any.
+   */
+  readonly inputRequests?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The terminal transition handed to {@link OperationStore.finish}. */
@@ -57,12 +63,26 @@ export interface TerminalUpdate {
   readonly expiresAt: number;
 }
 
-/** What {@link OperationStore.watch} reports: a record became terminal. */
+/**
+ * What {@link OperationStore.watch} reports: a record became terminal, or (status `running`, with
+ * `input`) its work asked for input or was answered.
+ */
 export interface StoreChange {
   /** The operation's id. */
   readonly id: string;
-  /** Its terminal status. */
+  /** Its terminal status; `running` for an input change. */
   readonly status: OperationStatus;
+  /**
+   * For a running record: `asked`, its work asked for input ({@link OperationStore.requestInput});
+   * `answered`, input it asked for was answered ({@link OperationStore.answerInput}).
+   */
+  readonly input?: 'asked' | 'answered' | undefined;
+}
+
+/** What {@link OperationStore.takeInput} answers: the answer to one input request. */
+export interface InputAnswer {
+  /** The response given, as {@link OperationStore.answerInput} took it. */
+  readonly response: unknown;
 }
 
 /** A place in the listing order: a record's start time and id. */
@@ -132,6 +152,7 @@ export interface OperationStore {
    * terminal first (the caller must then adopt that outcome), `undefined` if it does not exist.
    * When `update` was applied, the answer carries `update.result` / `update.error` themselves, not
    * copies: that identity is how the executor tells its own write from another writer's.
+   * A record made terminal keeps no input: its `inputRequests` and any answers not taken go.
    */
   finish(
     id: string,
@@ -142,7 +163,8 @@ export interface OperationStore {
   /**
    * The owner's records that match `filter`, newest first: by `startedAt` descending, then by `id`
    * descending (so that a page can resume after any record), expired ones left out. The records
-   * need not carry `result` (listings show no results); everything else must be there.
+   * need not carry `result` or `inputRequests` (listings show neither); everything else must be
+   * there.
    */
   list(filter: RecordFilter): Awaitable<OperationRecord[]>;
 
@@ -162,10 +184,45 @@ export interface OperationStore {
   evictOldestFinished?(): Awaitable<OperationRecord | undefined>;
 
   /**
+   * Input during the work (a question to the client, answered later, maybe on another replica):
+   * adds the request `key` to a running record's `inputRequests`, and tells watchers (an `asked`
+   * change). Answers `false`, changing nothing, when the record is not running or not found.
+   * `request` and, later, its response are JSON values. A store has all three input methods or
+   * none; without them the work's `input()` rejects with an `InputUnavailableError`.
+   */
+  requestInput?(id: string, owner: string | undefined, key: string, request: unknown): Awaitable<boolean>;
+
+  /**
+   * Answers input requests, atomically: each key of `responses` that is outstanding on the running
+   * record leaves its `inputRequests`, and its response is kept for {@link takeInput}; every other
+   * key (never asked, answered already, withdrawn) is ignored. Tells watchers (an `answered`
+   * change) when it took any. Answers the keys it took, or `undefined` when the record is not
+   * found (a terminal record takes none: `[]`).
+   */
+  answerInput?(
+    id: string,
+    owner: string | undefined,
+    responses: Readonly<Record<string, unknown>>,
+  ): Awaitable<readonly string[] | undefined>;
+
+  /**
+   * The answer to the input request `key`, if one was given, taken once (a second call answers
+   * `undefined`); a request not answered yet stays outstanding, unless `withdraw` is set: then it
+   * leaves `inputRequests` too (the work stopped waiting for it). The work calls it when it wakes
+   * to a change, and to withdraw. A terminal record has no input left: `finish` drops it all.
+   */
+  takeInput?(
+    id: string,
+    owner: string | undefined,
+    key: string,
+    withdraw?: boolean,
+  ): Awaitable<InputAnswer | undefined>;
+
+  /**
    * A change feed, for stores shared by several processes: `listener` hears of every record made
    * terminal by any writer, this process included, so that the executor wakes its waiters on
    * operations that run elsewhere, and stops local work that was cancelled elsewhere. Answers a
-   * function that unsubscribes.
+   * function that unsubscribes. A store with the input methods reports input changes on it too.
    */
   watch?(listener: (change: StoreChange) => void): () => void;
 

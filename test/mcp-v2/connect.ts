@@ -5,7 +5,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import {
+  type CallToolResult,
+  Client,
+  type ClientCapabilities,
+  StreamableHTTPClientTransport,
+} from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
@@ -28,8 +33,11 @@ export const SETUPS: [Transport, Era][] = [
 ];
 
 export interface V2TestServer {
-  /** A new client in `era`; `as` names the authenticated client (HTTP only). */
-  connect(era: Era, as?: string): Promise<Client>;
+  /**
+   * A new client in `era`; `as` names the authenticated client (HTTP only); `capabilities` are the
+   * client's (an `elicitation: {}` to say it can answer elicitations).
+   */
+  connect(era: Era, as?: string, capabilities?: ClientCapabilities): Promise<Client>;
   /** The executor of an in-process (HTTP) server. */
   readonly executor: Executor | undefined;
   /**
@@ -47,10 +55,13 @@ function authenticate(request: IncomingMessage): AuthInfo | undefined {
   return match === null ? undefined : { token: match[1]!, clientId: match[1]!, scopes: [] };
 }
 
-function newClient(era: Era): Client {
+function newClient(era: Era, capabilities?: ClientCapabilities): Client {
   return new Client(
     { name: 'v2-test', version: '0' },
-    era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+    {
+      ...(era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {}),
+      ...(capabilities === undefined ? {} : { capabilities }),
+    },
   );
 }
 
@@ -83,8 +94,8 @@ export async function startV2Server(
     return {
       executor: undefined,
       sever() {},
-      async connect(era) {
-        const client = newClient(era);
+      async connect(era, _as, capabilities) {
+        const client = newClient(era, capabilities);
         await client.connect(
           new StdioClientTransport({
             command: process.execPath,
@@ -122,8 +133,8 @@ export async function startV2Server(
     sever(client) {
       cut.get(client)?.abort(new Error('the client went away'));
     },
-    async connect(era, as) {
-      const client = newClient(era);
+    async connect(era, as, capabilities) {
+      const client = newClient(era, capabilities);
       const headers: Record<string, string> = as === undefined ? {} : { authorization: `Bearer ${as}` };
       const gone = new AbortController();
       cut.set(client, gone);

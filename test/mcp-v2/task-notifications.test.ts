@@ -89,6 +89,95 @@ describe.each(['stdio', 'http'] as Transport[])('notifications/tasks over %s', (
     expect(answer).toMatchObject({ kind: 'result', result: { resultType: 'complete' } });
   });
 
+  it('a task that asks for input is notified as input_required with its request, then as it ends', async () => {
+    const client = await server.connect('modern');
+    const raw = RawRequests.of(client);
+    const gate = newGate();
+    const withElicitation = {
+      ...envelope(),
+      'io.modelcontextprotocol/clientCapabilities': {
+        elicitation: {},
+        extensions: { [TASKS_EXTENSION_ID]: {} },
+      },
+    };
+    const created = await raw.send({
+      method: 'tools/call',
+      params: { name: 'ask_overwrite', arguments: { file: 'e.txt', gate }, _meta: withElicitation },
+    });
+    if (created.kind !== 'result') throw new Error(JSON.stringify(created.error));
+    expect(created.result).toMatchObject({ resultType: 'task', status: 'working' });
+    const taskId = created.result.taskId as string;
+    const stream = listen(client, { taskIds: [taskId] });
+    await stream.nth(1);
+    await call(client, 'open_gate', { gate });
+    const asking = (await stream.nth(2)) as {
+      params: { status: string; inputRequests: Record<string, unknown> };
+    };
+    expect(asking).toMatchObject({
+      method: 'notifications/tasks',
+      params: { taskId, status: 'input_required', statusMessage: 'Waiting for input: Overwrite e.txt?' },
+    });
+    const [key] = Object.keys(asking.params.inputRequests);
+    expect(asking.params.inputRequests[key!]).toMatchObject({ method: 'elicitation/create' });
+    const updated = await raw.send({
+      method: 'tasks/update',
+      params: {
+        taskId,
+        inputResponses: { [key!]: { action: 'accept', content: { overwrite: true } } },
+        _meta: withElicitation,
+      },
+    });
+    expect(updated.kind).toBe('result');
+    expect(await stream.nth(3)).toMatchObject({
+      params: {
+        taskId,
+        status: 'completed',
+        result: { content: [{ type: 'text', text: 'Overwrote e.txt (accept)' }] },
+      },
+    });
+  });
+
+  it('a task that asks twice: each request is notified, the first at once (asked before the listen), then the end', async () => {
+    const client = await server.connect('modern');
+    const raw = RawRequests.of(client);
+    const meta = {
+      ...envelope(),
+      'io.modelcontextprotocol/clientCapabilities': {
+        elicitation: {},
+        extensions: { [TASKS_EXTENSION_ID]: {} },
+      },
+    };
+    const created = await raw.send({
+      method: 'tools/call',
+      params: { name: 'ask_overwrite', arguments: { file: 'g.txt', twice: true }, _meta: meta },
+    });
+    if (created.kind !== 'result') throw new Error(JSON.stringify(created.error));
+    expect(created.result.status).toBe('input_required');
+    const taskId = created.result.taskId as string;
+    const stream = listen(client, { taskIds: [taskId] });
+    await stream.nth(1);
+    const answer = async (n: number, response: Record<string, unknown>) => {
+      const message = (await stream.nth(n)) as { params: { status: string; inputRequests: object } };
+      expect(message.params.status).toBe('input_required');
+      const [key] = Object.keys(message.params.inputRequests);
+      const updated = await raw.send({
+        method: 'tasks/update',
+        params: { taskId, inputResponses: { [key!]: response }, _meta: meta },
+      });
+      expect(updated.kind).toBe('result');
+      return message;
+    };
+    expect(await answer(2, { action: 'accept', content: { overwrite: true } })).toMatchObject({
+      params: { statusMessage: 'Waiting for input: Overwrite g.txt?' },
+    });
+    expect(await answer(3, { action: 'accept', content: { overwrite: true } })).toMatchObject({
+      params: { statusMessage: 'Waiting for input: Really overwrite g.txt?' },
+    });
+    expect(await stream.nth(4)).toMatchObject({
+      params: { taskId, status: 'completed', result: { content: [{ text: 'Overwrote g.txt (accept)' }] } },
+    });
+  });
+
   it('a cancelled task is notified as cancelled', async () => {
     const client = await server.connect('modern');
     const task = await startGated(client, newGate());

@@ -12,6 +12,7 @@ export {
   type FollowOptions,
   type ProgressUpdate,
 } from '../follow.js';
+export type { ElicitParams, ElicitResult, InputRequest } from '../input-requests.js';
 export type { LongRunningContext, LongRunningOptions, ToolAnswer } from '../long-running.js';
 export type { OperationToolsOptions } from '../operation-tools.js';
 export { STDIO_OWNER } from '../owner.js';

@@ -7,6 +7,9 @@
 //   (the SDK lets tasks/get and tasks/cancel through on 2026-07-28 when registered this way);
 // - what the client declared: the request's `_meta` envelope (`ctx.mcpReq.envelope`), public but
 //   typed `{}`;
+// - the client's answers to input_required: the SDK lifts a request's `inputResponses` (a params
+//   name 2026-07-28 reserves for MRTR) into `ctx.mcpReq.inputResponses` and
+//   `ctx.mcpReq.droppedInputResponseKeys`, read here through a cast;
 // - answering tools/call with a task: McpServer's tools/call handler checks a result against the
 //   tool's output schema and turns every throw into an `isError` result, so neither a task nor a
 //   -32021 error can leave a tool callback. The callback leaves its answer here, keyed by request
@@ -40,6 +43,7 @@ import {
 import { z } from 'zod';
 import { shownId } from '../../validate.js';
 import { declaresTasksIn, type ExtensionTasks, TASKS_EXTENSION_ID } from '../extension-tasks.js';
+import { inputRefusal } from '../input-requests.js';
 import type { TaskHandOff } from '../long-running.js';
 import { asksForTasksOnly, type ListenMessage, listenRefusal, TaskListens } from '../task-subscriptions.js';
 import type { CallToolResult } from '../tool-results.js';
@@ -144,20 +148,37 @@ export function serveTasksExtension(
       (await tasks.cancel(params.taskId, owner)) ? {} : undefined,
     ),
   );
-  // This library never asks for input (no task is ever input_required), so no response is for an
-  // outstanding request: the extension says to ignore them and acknowledge.
+  // The client's answers to input_required, each to its outstanding request (others are ignored).
+  // The SDK lifts `inputResponses` out of the params (a name 2026-07-28 reserves on every request)
+  // into the context: the response objects, and the keys of entries that are not one.
   low.setRequestHandler('tasks/update', { params: taskId }, (params, ctx) =>
-    checked('tasks/update', params, ctx, async (owner) =>
-      (await tasks.exists(params.taskId, owner)) ? {} : undefined,
-    ),
+    checked('tasks/update', params, ctx, async (owner) => {
+      const { inputResponses, droppedInputResponseKeys } = ctx.mcpReq as {
+        inputResponses?: Record<string, unknown>;
+        droppedInputResponseKeys?: string[];
+      };
+      if (inputResponses === undefined) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          'Invalid params: tasks/update needs inputResponses, an object of responses by input request key',
+        );
+      }
+      const taken = await tasks.update(params.taskId, inputResponses, owner, droppedInputResponseKeys);
+      if (typeof taken === 'string') throw new ProtocolError(ProtocolErrorCode.InvalidParams, taken);
+      return taken === undefined ? undefined : {};
+    }),
   );
 
   return {
     handOff(ctx, owner, atOnce) {
       if (!declaresTasks(ctx)) return undefined;
       const id = ctx.mcpReq.id;
+      const capabilities = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
+        'io.modelcontextprotocol/clientCapabilities'
+      ] as Record<string, unknown> | undefined;
       return {
         atOnce,
+        inputRefusal: (method) => inputRefusal(capabilities, method),
         async answer(running) {
           const task = await tasks.created(running, owner);
           if (task === undefined) return undefined;
