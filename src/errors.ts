@@ -187,7 +187,7 @@ export class StoreError extends McpAsyncError {
   constructor(action: StoreAction, operationId: string | undefined, cause: unknown) {
     super(
       'STORE_FAILED',
-      `The operation store failed (${action}${operationId === undefined ? '' : ` of operation ${operationId}`}): ${cause instanceof Error ? cause.message : describeThrown(cause)}`,
+      `The operation store failed (${action}${operationId === undefined ? '' : ` of operation ${operationId}`}): ${describeCause(cause)}`,
       { cause },
     );
     this.action = action;
@@ -271,6 +271,22 @@ export class InputUnavailableError extends McpAsyncError {
     super('INPUT_UNAVAILABLE', `No input can be asked for: ${reason}`);
     this.reason = reason;
   }
+}
+
+/**
+ * What a store's error says, never an empty string: some clients reject with an error that has no
+ * message (node-redis's command timeout does), which said nothing of what went wrong. Then its
+ * class and `code` stand in, or the messages of the errors an `AggregateError` gathers (a connect
+ * that tried several addresses).
+ */
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return describeThrown(cause);
+  if (cause.message !== '') return cause.message;
+  if (cause instanceof AggregateError && cause.errors.length > 0)
+    return cause.errors.map((error: unknown) => describeCause(error)).join('; ');
+  const code = (cause as { code?: unknown }).code;
+  const name = cause.name === 'Error' ? cause.constructor.name : cause.name;
+  return `${name}${typeof code === 'string' || typeof code === 'number' ? ` ${code}` : ''} (no message)`;
 }
 
 function describeThrown(value: unknown): string {

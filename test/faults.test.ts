@@ -208,4 +208,25 @@ describe('a store that throws or rejects', () => {
     state.failing = false;
     await stillServes();
   });
+
+  it.each([
+    ['an Error without a message', new Error(''), 'Error (no message)'],
+    [
+      'a subclass without a message, with a code',
+      Object.assign(new (class TimeoutError extends Error {})(), { code: 'ETIMEDOUT' }),
+      'TimeoutError ETIMEDOUT (no message)',
+    ],
+    [
+      'an AggregateError of several failures',
+      new AggregateError([
+        new Error('connect ECONNREFUSED ::1:6379'),
+        new Error('connect ECONNREFUSED 127.0.0.1:6379'),
+      ]),
+      'connect ECONNREFUSED ::1:6379; connect ECONNREFUSED 127.0.0.1:6379',
+    ],
+  ])('a store error never reads empty: %s says what it was', (_, cause, text) => {
+    const error = new StoreError('list', undefined, cause);
+    expect(error.message).toBe(`The operation store failed (list): ${text}`);
+    expect(error.cause).toBe(cause);
+  });
 });

@@ -1,7 +1,10 @@
 // The Redis the tests use: REDIS_URL if set, else 127.0.0.1:6379, else a redis-server started from
 // PATH on a free port. If none can be had the tests fail saying so: CI must always run them.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from '@redis/client';
 
 async function answers(url: string): Promise<boolean> {
@@ -72,4 +75,60 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
   if (keys.length > 0) await client.del(keys);
   await client.quit();
+}
+
+/** A redis-server of the test's own, which it may stop and start again on the same port. */
+export interface OwnRedis {
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server (SIGTERM, which flushes the append-only file) and resolves once it exited. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data directory; resolves once it accepts connections. */
+  start(): Promise<void>;
+  /** Stops it for good and deletes its data directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a redis-server on a free port, never the shared one, for tests that take Redis away.
+ * With `appendonly`, records written before a stop are there after the restart; without it, a
+ * restart comes back empty.
+ */
+export async function ownRedis(options: { appendonly: boolean }): Promise<OwnRedis> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'mcp-async-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push('--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always');
+  let proc: ChildProcess | undefined;
+  const start = async () => {
+    if (proc !== undefined) throw new Error(`the redis-server on port ${port} is already running`);
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = child;
+    let output = '';
+    // The server says so once it accepts connections: an event to wait on, not a poll.
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk;
+        if (output.includes('Ready to accept connections')) resolve();
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`redis-server exited (${code}) on start: ${output}`)));
+    });
+    child.stdout!.resume();
+  };
+  const stop = async () => {
+    const child = proc;
+    if (child === undefined) return;
+    proc = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  const close = async () => {
+    await stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start, close };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from '@redis/client';
+import pTimeout from 'p-timeout';
 import { ReplicaLostError } from '../errors.js';
 import {
   answerOwnUpdate,
@@ -18,8 +19,9 @@ import type {
 } from '../stores/store.js';
 import type { OperationStatus, Progress } from '../types.js';
 import { checkCount, checkMilliseconds, checkOptions, describeValue } from '../validate.js';
+import { ConnectionState } from './connection.js';
 
-const OPTION_KEYS = new Set(['url', 'prefix', 'leaseMs', 'maxResultBytes']);
+const OPTION_KEYS = new Set(['url', 'prefix', 'leaseMs', 'maxResultBytes', 'commandTimeoutMs']);
 
 /** Options of {@link RedisStore.connect}. */
 export interface RedisStoreOptions {
@@ -45,6 +47,12 @@ export interface RedisStoreOptions {
    * @defaultValue 1_048_576 (1 MiB)
    */
   maxResultBytes?: number | undefined;
+  /**
+   * How long a command may take, in milliseconds, queued while Redis is unreachable included:
+   * past it the command fails, and the executor's call with it (a `StoreError` saying so).
+   * @defaultValue 5000 (node-redis's own default)
+   */
+  commandTimeoutMs?: number | undefined;
 }
 
 /** Index entries read per round trip by `list()`, and pruned per round trip by `sweep()`. */
@@ -172,24 +180,30 @@ export class RedisStore implements OperationStore {
   readonly #subscriber: RedisClientType;
   readonly #prefix: string;
   readonly #leaseMs: number;
+  readonly #commandTimeoutMs: number;
   readonly #maxResultBytes: number;
   readonly #listeners = new Set<(change: StoreChange) => void>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #sha = new Map<string, string>();
+  readonly #connection: ConnectionState;
   #size = 0;
   #closed = false;
 
   private constructor(
     client: RedisClientType,
+    connection: ConnectionState,
     subscriber: RedisClientType,
     prefix: string,
     leaseMs: number,
+    commandTimeoutMs: number,
     maxResultBytes: number,
   ) {
     this.#client = client;
+    this.#connection = connection;
     this.#subscriber = subscriber;
     this.#prefix = prefix;
     this.#leaseMs = leaseMs;
+    this.#commandTimeoutMs = commandTimeoutMs;
     this.#maxResultBytes = maxResultBytes;
     this.replica = randomBytes(9).toString('base64url');
     this.#heartbeat = setInterval(
@@ -213,14 +227,27 @@ export class RedisStore implements OperationStore {
     if (leaseMs < 30)
       throw new RangeError(`Expected \`leaseMs\` to be at least 30, got ${describeValue(leaseMs)}`);
     const maxResultBytes = checkCount('maxResultBytes', o.maxResultBytes ?? 1_048_576, 1);
+    const commandTimeoutMs = checkMilliseconds('commandTimeoutMs', o.commandTimeoutMs ?? 5000);
+    if (commandTimeoutMs < 1)
+      throw new RangeError(
+        `Expected \`commandTimeoutMs\` to be at least 1, got ${describeValue(commandTimeoutMs)}`,
+      );
 
-    const client = createClient({ url }) as RedisClientType;
-    client.on('error', () => undefined); // reconnects by itself; a failed command rejects its caller
+    const client = createClient({ url, commandOptions: { timeout: commandTimeoutMs } }) as RedisClientType;
+    const connection = new ConnectionState(client, url, commandTimeoutMs);
     await client.connect();
     const subscriber = client.duplicate();
     subscriber.on('error', () => undefined);
     await subscriber.connect();
-    const store = new RedisStore(client, subscriber, prefix, leaseMs, maxResultBytes);
+    const store = new RedisStore(
+      client,
+      connection,
+      subscriber,
+      prefix,
+      leaseMs,
+      commandTimeoutMs,
+      maxResultBytes,
+    );
     await subscriber.subscribe(`${prefix}events`, (message) => store.#onMessage(message));
     await store.#beat();
     return store;
@@ -231,7 +258,11 @@ export class RedisStore implements OperationStore {
     return this.#size;
   }
 
-  async insert(record: OperationRecord): Promise<void> {
+  insert(record: OperationRecord): Promise<void> {
+    return this.#explained(this.#insert(record));
+  }
+
+  async #insert(record: OperationRecord): Promise<void> {
     const tag = ownerTag(record.owner);
     const added = await this.#eval(
       INSERT,
@@ -254,7 +285,11 @@ export class RedisStore implements OperationStore {
     this.#size++;
   }
 
-  async get(id: string, owner: string | undefined): Promise<OperationRecord | undefined> {
+  get(id: string, owner: string | undefined): Promise<OperationRecord | undefined> {
+    return this.#explained(this.#get(id, owner));
+  }
+
+  async #get(id: string, owner: string | undefined): Promise<OperationRecord | undefined> {
     const fields = await this.#client.hGetAll(this.#key(id));
     if (fields.status === undefined || fields.owner !== ownerTag(owner)) return undefined;
     const record = recordOf(fields);
@@ -262,7 +297,11 @@ export class RedisStore implements OperationStore {
     return record;
   }
 
-  async setProgress(id: string, owner: string | undefined, progress: Progress): Promise<void> {
+  setProgress(id: string, owner: string | undefined, progress: Progress): Promise<void> {
+    return this.#explained(this.#setProgress(id, owner, progress));
+  }
+
+  async #setProgress(id: string, owner: string | undefined, progress: Progress): Promise<void> {
     await this.#eval(PROGRESS, [this.#key(id)], [ownerTag(owner), JSON.stringify(progress)]);
   }
 
@@ -307,7 +346,15 @@ export class RedisStore implements OperationStore {
    * Makes a running record terminal, once, across every replica, and publishes it. A completed
    * result that cannot be stored makes the record failed with a `ResultNotStorableError` instead.
    */
-  async finish(
+  finish(
+    id: string,
+    owner: string | undefined,
+    update: TerminalUpdate,
+  ): Promise<OperationRecord | undefined> {
+    return this.#explained(this.#finish(id, owner, update));
+  }
+
+  async #finish(
     id: string,
     owner: string | undefined,
     update: TerminalUpdate,
@@ -330,7 +377,11 @@ export class RedisStore implements OperationStore {
    * Newest first, without their results (a listing shows none): the owner's index read from the
    * cursor's position in batches, each batch's records read in one pipeline.
    */
-  async list(filter: RecordFilter): Promise<OperationRecord[]> {
+  list(filter: RecordFilter): Promise<OperationRecord[]> {
+    return this.#explained(this.#list(filter));
+  }
+
+  async #list(filter: RecordFilter): Promise<OperationRecord[]> {
     const index = `${this.#prefix}owner:${ownerTag(filter.owner)}`;
     const now = Date.now();
     const out: OperationRecord[] = [];
@@ -387,7 +438,11 @@ export class RedisStore implements OperationStore {
    * the indexes of what expired, and is the only thing that does (the heartbeat leaves them be),
    * so that an owner's index never keeps an expired id. Hands nothing to `onExpired`.
    */
-  async sweep(now: number): Promise<number> {
+  sweep(now: number): Promise<number> {
+    return this.#explained(this.#sweep(now));
+  }
+
+  async #sweep(now: number): Promise<number> {
     let dropped = 0;
     for (;;) {
       const expired = await this.#client.zRangeByScore(`${this.#prefix}ops`, '-inf', now, {
@@ -407,7 +462,11 @@ export class RedisStore implements OperationStore {
     return dropped;
   }
 
-  async evictOldestFinished(): Promise<OperationRecord | undefined> {
+  evictOldestFinished(): Promise<OperationRecord | undefined> {
+    return this.#explained(this.#evictOldestFinished());
+  }
+
+  async #evictOldestFinished(): Promise<OperationRecord | undefined> {
     for (;;) {
       const [oldest] = await this.#client.zRangeByScore(`${this.#prefix}ops`, '-inf', '(+inf', {
         LIMIT: { offset: 0, count: 1 },
@@ -442,7 +501,18 @@ export class RedisStore implements OperationStore {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#listeners.clear();
-    await Promise.allSettled([this.#subscriber.quit(), this.#client.quit()]);
+    await Promise.allSettled([this.#disconnect(this.#subscriber), this.#disconnect(this.#client)]);
+  }
+
+  /**
+   * QUIT when connected (pending commands are answered first), else drop the connection: node-redis
+   * queues a QUIT while Redis is unreachable and, unlike other commands, never times it out, so a
+   * close during an outage would hang until Redis came back.
+   */
+  async #disconnect(client: RedisClientType): Promise<void> {
+    if (!client.isReady) return client.destroy();
+    const fallback = () => client.destroy();
+    await pTimeout(client.quit(), { milliseconds: this.#commandTimeoutMs, fallback });
   }
 
   /**
@@ -523,6 +593,13 @@ export class RedisStore implements OperationStore {
       if (!String(error).includes('NOSCRIPT')) throw error;
       return this.#client.eval(script, { keys, arguments: args });
     }
+  }
+
+  /** A failed command, explained: what failed and why (see connection.ts). */
+  #explained<T>(call: Promise<T>): Promise<T> {
+    return call.catch((error: unknown) => {
+      throw this.#connection.explain(error);
+    });
   }
 
   #onMessage(message: string): void {
