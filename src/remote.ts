@@ -82,7 +82,11 @@ export class RemoteOperations {
       throw new TooManyWaitersError(max, id);
     }
     await wait.wait(waitMs, signal);
-    return resultOf((await this.read(id, owner)) ?? record, id, Date.now(), { expectedMs });
+    // What the store holds now, not the record read before the wait: that one may be gone since
+    // (a Redis restart without persistence loses it, and nobody will ever finish it).
+    const now = await this.read(id, owner);
+    if (now === undefined) throw new OperationNotFoundError(id);
+    return resultOf(now, id, Date.now(), { expectedMs });
   }
 
   /**

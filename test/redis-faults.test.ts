@@ -2,9 +2,9 @@
 // its own on a free port, stops it and starts it again (never the shared one).
 import { TimeoutError } from '@redis/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Executor, StoreError } from '../src/index.js';
+import { Executor, OperationNotFoundError, StoreError } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
-import { deferred, expectStatus } from './helpers.js';
+import { deferred, expectStatus, never } from './helpers.js';
 import { type OwnRedis, ownRedis, uniquePrefix } from './redis-server.js';
 
 /** Short, so that a command queued while Redis is down fails soon. */
@@ -13,8 +13,8 @@ const COMMAND_TIMEOUT_MS = 200;
 let server: OwnRedis | undefined;
 let opened: { store: RedisStore; executor: Executor }[] = [];
 
-async function replica(url: string, prefix: string) {
-  const store = await RedisStore.connect({ url, prefix, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+async function replica(url: string, prefix: string, commandTimeoutMs = COMMAND_TIMEOUT_MS) {
+  const store = await RedisStore.connect({ url, prefix, commandTimeoutMs });
   const executor = new Executor({ store, maxWaitMs: 20_000 });
   const made = { store, executor };
   opened.push(made);
@@ -56,5 +56,28 @@ describe('a RedisStore whose Redis is unreachable', () => {
     await expect(executor.continue(r.id, { waitMs: 0 })).rejects.toThrow(
       `The operation store failed (read of operation ${r.id}): ${unreachable}`,
     );
+  });
+});
+
+describe('a Redis restart that loses the records (no persistence)', () => {
+  it('a long-poll on another replica answers not found once the store is back, not the running record it read before', async () => {
+    server = await ownRedis({ appendonly: false });
+    const prefix = uniquePrefix();
+    // The default command timeout: the read after the wait may be queued until the client is back.
+    const a = await replica(server.url, prefix, 5000);
+    const b = await replica(server.url, prefix, 5000);
+    const id = expectStatus(await a.executor.execute(() => never(), { waitMs: 0 }), 'running').id;
+    const cut = new AbortController();
+    const longPoll = b.executor.continue(id, { waitMs: 20_000, signal: cut.signal });
+    // B's read before the wait came first on its connection: once a list through it answers, the
+    // long-poll has seen the record running.
+    expect((await b.executor.list()).operations.map((s) => s.status)).toEqual(['running']);
+    await server.stop();
+    await server.start(); // empty: the record is gone
+    // B's connection is back once a read through it answers again.
+    expect((await b.executor.list()).operations).toEqual([]);
+    cut.abort(); // the wait ends as if its time were up
+    await expect(longPoll).rejects.toBeInstanceOf(OperationNotFoundError);
+    await expect(longPoll).rejects.toThrow(`Operation "${id}" was not found`);
   });
 });
