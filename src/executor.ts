@@ -339,6 +339,7 @@ export class Executor {
       await pTimeout(drained, options).catch(() => undefined); // cut short by a second stop()
     }
     this.#endDrain();
+    await this.#lifecycle.stopRetries();
     await this.#retention.stop();
     await this.#io.settled();
     if (this.#ownsStore) await this.#store.close?.();

@@ -23,6 +23,7 @@ import { resultOf, snapshotOf } from './results.js';
 import type { RunningOperations } from './running.js';
 import type { StoreAccess } from './store-access.js';
 import type { OperationRecord, OperationStore } from './stores/store.js';
+import { TerminalRetries } from './terminal-retries.js';
 import type {
   OperationFunction,
   OperationResult,
@@ -51,6 +52,8 @@ export class Lifecycle implements ContextHost {
   readonly #byId = new Map<string, LocalOperation>();
   /** The input the work of these operations asks for. */
   readonly inputs: InputExchange;
+  /** Ends the store refused, being written again. */
+  readonly #retries = new TerminalRetries();
 
   constructor(
     options: ResolvedExecutorOptions,
@@ -162,12 +165,22 @@ export class Lifecycle implements ContextHost {
       return undefined;
     }
     const update = op.terminalUpdate(this.#options.retentionMs);
-    const written = this.#io.write(op, 'finish', () => this.#store.finish(op.id!, op.owner, update));
+    const write = () => this.#store.finish(op.id!, op.owner, update);
+    const landed = (record: OperationRecord | StoreError | undefined) => {
+      if (record instanceof StoreError) this.#writeAgain(op, write, update.expiresAt);
+      else this.#finalize(op, record);
+    };
+    const written = this.#io.write(op, 'finish', write);
     if (!isThenable(written)) {
-      this.#finalize(op, written);
+      landed(written);
       return undefined;
     }
-    return written.then((record) => this.#finalize(op, record));
+    return written.then(landed);
+  }
+
+  /** The executor stops: ends that the store refused are no longer tried again. */
+  stopRetries(): Promise<void> {
+    return this.#retries.stop();
   }
 
   /**
@@ -231,12 +244,48 @@ export class Lifecycle implements ContextHost {
    * writer's end came first, the operation takes it on (and its signal fires); then every waiter
    * wakes and the end is announced.
    */
-  #finalize(op: LocalOperation, record: OperationRecord | StoreError | undefined): void {
-    const adopted = record !== undefined && !(record instanceof StoreError) && op.adopt(record);
-    // Cancelled elsewhere: the work stops. (A failure the store put in place of this process's
-    // end, a result it could not keep say, leaves the signal alone: the work is done.)
-    if (adopted && op.status === 'cancelled') op.abort(op.error ?? new OperationCancelledError());
+  #finalize(op: LocalOperation, record: OperationRecord | undefined): void {
+    if (record !== undefined) this.#takeOn(op, record);
     if (op.published) this.#byId.delete(op.id!);
+    this.#announce(op);
+  }
+
+  /**
+   * The store refused the end (the write failed) and still holds the record as running, which
+   * every process sharing it would answer for work that has ended. The end is answered here at
+   * once (waiters wake, it is announced) and stays findable by id, answered from memory, while
+   * the write is tried again; it is final once the write lands, or once retention passes.
+   */
+  #writeAgain(
+    op: LocalOperation,
+    write: () => Awaitable<OperationRecord | undefined>,
+    expiresAt: number,
+  ): void {
+    this.#announce(op);
+    void this.#retries.retry(write, expiresAt).then((outcome) => {
+      this.#byId.delete(op.id!);
+      if (outcome.landed) {
+        if (outcome.answer !== undefined) this.#takeOn(op, outcome.answer);
+      } else if (!outcome.stopped) {
+        const why = new Error("gave up writing the operation's end: its retention passed", {
+          cause: outcome.error,
+        });
+        this.#events.emit('storeError', () => ({ error: new StoreError('finish', op.id, why) }));
+      }
+    });
+  }
+
+  /**
+   * Another writer's end came first: the operation takes it on. Cancelled elsewhere, the work
+   * stops. (A failure the store put in place of this process's end, a result it could not keep
+   * say, leaves the signal alone: the work is done.)
+   */
+  #takeOn(op: LocalOperation, record: OperationRecord): void {
+    if (op.adopt(record) && op.status === 'cancelled') op.abort(op.error ?? new OperationCancelledError());
+  }
+
+  /** Every waiter wakes and the end is announced. */
+  #announce(op: LocalOperation): void {
     op.wakeWaiters();
     if (op.status === 'completed') {
       this.#events.emit('completed', () => ({ operation: this.#snapshot(op), result: op.result }));

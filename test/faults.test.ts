@@ -209,6 +209,30 @@ describe('a store that throws or rejects', () => {
     await stillServes();
   });
 
+  it('a terminal write that keeps failing is tried again until retention passes, then reported given up', async () => {
+    const { store, state } = faultyStore(['finish']);
+    executor = new Executor({ store, retentionMs: 300 });
+    const gaveUp = deferred<StoreError>();
+    const failures: string[] = [];
+    executor.on('storeError', ({ error }) => {
+      if (error.message.includes('gave up')) gaveUp.resolve(error);
+      else failures.push(error.message);
+    });
+    const { id, work } = await startReporting();
+    state.failing = true;
+    work.resolve('done');
+    // Meanwhile the end is answered from memory, not from the store's running record.
+    expect(expectStatus(await executor.continue(id, { waitMs: 1000 }), 'completed').result).toBe('done');
+    expect(expectStatus(await executor.continue(id, { waitMs: 0 }), 'completed').result).toBe('done');
+    const error = await gaveUp.promise;
+    expect(error).toMatchObject({ code: 'STORE_FAILED', action: 'finish', operationId: id });
+    expect(error.message).toBe(
+      `The operation store failed (finish of operation ${id}): gave up writing the operation's end: its retention passed`,
+    );
+    // The first failure is reported, the tries after it are not (one event per write, not per try).
+    expect(failures).toEqual([`The operation store failed (finish of operation ${id}): finish is down`]);
+  });
+
   it.each([
     ['an Error without a message', new Error(''), 'Error (no message)'],
     [

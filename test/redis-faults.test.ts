@@ -2,10 +2,10 @@
 // its own on a free port, stops it and starts it again (never the shared one).
 import { TimeoutError } from '@redis/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Executor, OperationNotFoundError, StoreError } from '../src/index.js';
+import { Executor, ExecutorStoppedError, OperationNotFoundError, StoreError } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { deferred, expectStatus, never } from './helpers.js';
-import { type OwnRedis, ownRedis, uniquePrefix } from './redis-server.js';
+import { type OwnRedis, ownRedis, subscribed, uniquePrefix } from './redis-server.js';
 
 /** Short, so that a command queued while Redis is down fails soon. */
 const COMMAND_TIMEOUT_MS = 200;
@@ -79,5 +79,48 @@ describe('a Redis restart that loses the records (no persistence)', () => {
     cut.abort(); // the wait ends as if its time were up
     await expect(longPoll).rejects.toBeInstanceOf(OperationNotFoundError);
     await expect(longPoll).rejects.toThrow(`Operation "${id}" was not found`);
+  });
+});
+
+describe('a terminal write that fails while Redis is down', () => {
+  /** Work on A that ends while Redis is stopped; resolves once A's write of its end has failed. */
+  async function endDuringOutage(a: { executor: Executor }, redis: OwnRedis) {
+    const work = deferred<string>();
+    const id = expectStatus(await a.executor.execute(() => work.promise, { waitMs: 0 }), 'running').id;
+    const writeFailed = deferred<StoreError>();
+    a.executor.on('storeError', ({ error }) => {
+      if (error.action === 'finish') writeFailed.resolve(error);
+    });
+    await redis.stop();
+    work.resolve('rendered');
+    expect((await writeFailed.promise).message).toContain('store unreachable (connection refused');
+    return id;
+  }
+
+  it('is written again until it lands: another replica reads the outcome once Redis is back, not "running"', async () => {
+    server = await ownRedis({ appendonly: true }); // the record survives the restart, as running
+    const prefix = uniquePrefix();
+    const a = await replica(server.url, prefix); // a short command timeout: its write fails soon
+    const b = await replica(server.url, prefix, 5000); // its reads wait out the reconnection
+    const id = await endDuringOutage(a, server);
+    // The replica that ran it answers the end it knows, not the store's stale record.
+    expect(expectStatus(await a.executor.continue(id, { waitMs: 0 }), 'completed').result).toBe('rendered');
+    await server.start();
+    // A change published while B's feed is still reconnecting never reaches B (B's wait would then
+    // last its whole time before B reads the record again): B asks once its feed is back.
+    await subscribed(server.url, `${prefix}events`, 2);
+    // B reads "running" until A's write lands, which wakes its wait, or the end if it landed already.
+    const seen = expectStatus(await b.executor.continue(id, { waitMs: 10_000 }), 'completed');
+    expect(seen.result).toBe('rendered');
+    await a.executor.stop();
+  }, 30_000);
+
+  it('stop() while the write is still being tried again ends the tries instead of waiting for Redis', async () => {
+    server = await ownRedis({ appendonly: false });
+    const a = await replica(server.url, uniquePrefix());
+    const id = await endDuringOutage(a, server);
+    expect(expectStatus(await a.executor.continue(id, { waitMs: 0 }), 'completed').result).toBe('rendered');
+    await a.executor.stop(); // Redis never comes back: this resolving is the assertion
+    await expect(a.executor.continue(id)).rejects.toBeInstanceOf(ExecutorStoppedError);
   });
 });

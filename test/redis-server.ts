@@ -132,3 +132,19 @@ export async function ownRedis(options: { appendonly: boolean }): Promise<OwnRed
   };
   return { url: `redis://127.0.0.1:${port}`, port, stop, start, close };
 }
+
+/**
+ * Resolves once `count` clients are subscribed to `channel`: after a restart, once every replica's
+ * change feed is back. Redis announces no such thing, so its count is asked for until it is reached.
+ */
+export async function subscribed(url: string, channel: string, count: number): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    while (((await client.pubSubNumSub(channel))[channel] ?? 0) < count)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+  } finally {
+    await client.quit();
+  }
+}
