@@ -98,7 +98,13 @@ export class Executor {
     this.#admission = new Admission(o, this.#running, this.#store);
     this.#remote = new RemoteOperations(o, this.#store, this.#io, this.#admission, this.#durations);
     this.#retention = new Retention(this.#store, this.#io, this.#events, o.sweepIntervalMs);
-    this.#unwatch = this.#store.watch?.(({ id, status, input }) => {
+    this.#unwatch = this.#store.watch?.(({ id, status, input, resumed }) => {
+      if (resumed === true) {
+        // The feed lost changes: every wait on a record reads it again.
+        this.#remote.recheckAll();
+        this.#lifecycle.recheckAll();
+        return;
+      }
       if (input === 'answered') this.#lifecycle.inputs.answered(id);
       else if (input === 'asked') this.#remote.changed(id); // waits elsewhere answer: input is wanted
       if (status === 'running') return;

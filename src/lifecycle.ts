@@ -188,8 +188,25 @@ export class Lifecycle implements ContextHost {
    * another writer ended first takes on that end.
    */
   changedInStore(id: string, status: OperationStatus): void {
+    if (status !== 'running') this.#readBack(id);
+  }
+
+  /**
+   * The store's feed was cut, so changes to any record may have gone unheard: each running
+   * operation of this process reads its record again (another writer may have ended it), and its
+   * waits for input look for answers.
+   */
+  recheckAll(): void {
+    for (const id of [...this.#byId.keys()]) {
+      this.#readBack(id);
+      this.inputs.answered(id);
+    }
+  }
+
+  /** Reads the record of a running operation of this process, and takes on an end another writer made. */
+  #readBack(id: string): void {
     const op = this.#byId.get(id);
-    if (status === 'running' || op === undefined || op.status !== 'running') return;
+    if (op === undefined || op.status !== 'running') return;
     // A failed read is reported (storeError), never thrown back into the feed: the work's own end
     // then finds the other writer's record, or its lifetime ends it.
     const read = this.#io.background('read', id, () => this.#store.get(id, op.owner));

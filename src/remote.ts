@@ -5,7 +5,12 @@
 // work hears of it through the feed.
 
 import type { Admission } from './admission.js';
-import { type OperationCancelledError, OperationNotFoundError, TooManyWaitersError } from './errors.js';
+import {
+  type OperationCancelledError,
+  OperationNotFoundError,
+  StoreError,
+  TooManyWaitersError,
+} from './errors.js';
 import type { DurationStats } from './estimates.js';
 import type { ResolvedExecutorOptions } from './options.js';
 import { asksBeyond, resultOf, snapshotOf } from './results.js';
@@ -30,6 +35,8 @@ export class RemoteOperations {
   readonly #admission: Admission;
   readonly #durations: DurationStats;
   readonly #byId = new Map<string, Set<Waiter>>();
+  /** The owner each waited-on id was asked for under (to read it again: see recheckAll). */
+  readonly #owners = new Map<string, string | undefined>();
 
   constructor(
     options: ResolvedExecutorOptions,
@@ -63,7 +70,7 @@ export class RemoteOperations {
     knownInput?: readonly string[],
   ): Promise<OperationResult<T>> {
     if (waitMs > 0) this.#admission.checkWaiter(id, 0); // the per-operation count once the owner is known
-    const wait = waitMs === 0 ? undefined : this.#listen(id);
+    const wait = waitMs === 0 ? undefined : this.#listen(id, owner);
     let record: OperationRecord | undefined;
     try {
       record = await this.read(id, owner);
@@ -117,11 +124,12 @@ export class RemoteOperations {
    * A wait on `id` that hears of changes from now on: made before the caller reads the record, so
    * that a change landing between the read and the wait is not missed. Counts as a wait at once.
    */
-  #listen(id: string): RemoteWait {
+  #listen(id: string, owner: string | undefined): RemoteWait {
     let waiters = this.#byId.get(id);
     if (waiters === undefined) {
       waiters = new Set();
       this.#byId.set(id, waiters);
+      this.#owners.set(id, owner);
     }
     const own = waiters;
     let ended!: () => void;
@@ -133,7 +141,10 @@ export class RemoteOperations {
       () => {
         this.#admission.waitEnded();
         own.delete(waiter);
-        if (own.size === 0 && this.#byId.get(id) === own) this.#byId.delete(id);
+        if (own.size === 0 && this.#byId.get(id) === own) {
+          this.#byId.delete(id);
+          this.#owners.delete(id);
+        }
         ended();
       },
       () => undefined,
@@ -160,6 +171,21 @@ export class RemoteOperations {
   changed(id: string): void {
     const waiters = this.#byId.get(id);
     if (waiters !== undefined) for (const waiter of [...waiters]) waiter.end('settled');
+  }
+
+  /**
+   * Any record may have changed unheard (the store's feed was cut): each record waited on is read
+   * again, and the waits on one that ended, went, or asks for input end (they read it themselves).
+   */
+  recheckAll(): void {
+    for (const [id, owner] of [...this.#owners]) {
+      const read = this.#io.background('read', id, () => this.#store.get(id, owner));
+      Promise.resolve(read).then((record) => {
+        if (record instanceof StoreError) return; // reported; the wait ends at its time, and reads then
+        if (record === undefined || record.status !== 'running' || record.inputRequests !== undefined)
+          this.changed(id);
+      });
+    }
   }
 
   /** Ends every wait (the executor stops). */

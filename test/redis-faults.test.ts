@@ -1,6 +1,6 @@
 // Replicas on a RedisStore while Redis goes away and comes back: each test runs a redis-server of
 // its own on a free port, stops it and starts it again (never the shared one).
-import { TimeoutError } from '@redis/client';
+import { createClient, TimeoutError } from '@redis/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Executor, ExecutorStoppedError, OperationNotFoundError, StoreError } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
@@ -13,8 +13,13 @@ const COMMAND_TIMEOUT_MS = 200;
 let server: OwnRedis | undefined;
 let opened: { store: RedisStore; executor: Executor }[] = [];
 
-async function replica(url: string, prefix: string, commandTimeoutMs = COMMAND_TIMEOUT_MS) {
-  const store = await RedisStore.connect({ url, prefix, commandTimeoutMs });
+async function replica(url: string, prefix: string, commandTimeoutMs = COMMAND_TIMEOUT_MS, leaseMs?: number) {
+  const store = await RedisStore.connect({
+    url,
+    prefix,
+    commandTimeoutMs,
+    ...(leaseMs === undefined ? {} : { leaseMs }),
+  });
   const executor = new Executor({ store, maxWaitMs: 20_000 });
   const made = { store, executor };
   opened.push(made);
@@ -123,4 +128,80 @@ describe('a terminal write that fails while Redis is down', () => {
     await a.executor.stop(); // Redis never comes back: this resolving is the assertion
     await expect(a.executor.continue(id)).rejects.toBeInstanceOf(ExecutorStoppedError);
   });
+});
+
+describe('leases across an outage', () => {
+  const LEASE_MS = 1500;
+
+  it('a replica whose lease ran out while it was cut off is not reaped by one that was cut off too', async () => {
+    // The first replica back used to reap every lease that ran out during the outage, healthy ones
+    // included. Staged without a race: A runs work and renews; its lease is made to read as run out
+    // (as after an outage), and B starts then, the first replica "back".
+    server = await ownRedis({ appendonly: false });
+    const prefix = uniquePrefix();
+    const a = await replica(server.url, prefix, 5000, LEASE_MS);
+    const work = deferred<string>();
+    const id = expectStatus(await a.executor.execute(() => work.promise, { waitMs: 0 }), 'running').id;
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    await raw.zAdd(`${prefix}replicas`, { score: Date.now() - 1, value: a.store.replica });
+    await raw.quit();
+    const b = await replica(server.url, prefix, 5000, LEASE_MS);
+    // B's own wait spans more than a lease of B renewing: time to reap, had A not renewed meanwhile.
+    const seen = await b.executor.continue(id, { waitMs: 2 * LEASE_MS });
+    expect(seen.status).toBe('running');
+    work.resolve('done');
+    expect(expectStatus(await b.executor.continue(id, { waitMs: 10_000 }), 'completed').result).toBe('done');
+  }, 30_000);
+
+  it('Redis down for twice the lease and back: no work running on a live replica is failed', async () => {
+    server = await ownRedis({ appendonly: true });
+    const prefix = uniquePrefix();
+    const a = await replica(server.url, prefix, 5000, LEASE_MS);
+    const b = await replica(server.url, prefix, 5000, LEASE_MS);
+    const works = [deferred<string>(), deferred<string>()];
+    const ids = [
+      expectStatus(await a.executor.execute(() => works[0]!.promise, { waitMs: 0 }), 'running').id,
+      expectStatus(await b.executor.execute(() => works[1]!.promise, { waitMs: 0 }), 'running').id,
+    ];
+    await server.stop();
+    // The outage itself is what is tested: it must outlast every lease.
+    await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS));
+    await server.start();
+    await subscribed(server.url, `${prefix}events`, 2);
+    // Each replica's wait on the other's work spans more than a lease after the restart.
+    const [onB, onA] = await Promise.all([
+      b.executor.continue(ids[0]!, { waitMs: 2 * LEASE_MS }),
+      a.executor.continue(ids[1]!, { waitMs: 2 * LEASE_MS }),
+    ]);
+    expect([onB.status, onA.status]).toEqual(['running', 'running']);
+    works[0]!.resolve('a done');
+    works[1]!.resolve('b done');
+    expect(expectStatus(await b.executor.continue(ids[0]!, { waitMs: 10_000 }), 'completed').result).toBe(
+      'a done',
+    );
+    expect(expectStatus(await a.executor.continue(ids[1]!, { waitMs: 10_000 }), 'completed').result).toBe(
+      'b done',
+    );
+  }, 30_000);
+});
+
+describe('a change feed cut and back', () => {
+  it('a change published while a replica’s feed reconnects is not lost: its waits read again once the feed is back', async () => {
+    server = await ownRedis({ appendonly: false });
+    const prefix = uniquePrefix();
+    const a = await replica(server.url, prefix, 5000);
+    const b = await replica(server.url, prefix, 5000);
+    const work = deferred<string>();
+    const id = expectStatus(await a.executor.execute(() => work.promise, { waitMs: 0 }), 'running').id;
+    // B waits (its read goes out before the kill below, and finds the work running).
+    const waiting = b.executor.continue(id, { waitMs: 20_000 });
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    await raw.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']); // every replica's feed is cut
+    await raw.quit();
+    work.resolve('done while the feeds were down'); // published to nobody
+    // Without reading again on the feed's return, B would sit out its 20 s wait (past this test's timeout).
+    expect(expectStatus(await waiting, 'completed').result).toBe('done while the feeds were down');
+  }, 10_000);
 });

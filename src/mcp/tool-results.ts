@@ -133,6 +133,13 @@ export function errorToolResult(text: string, state?: Record<string, unknown>): 
 }
 
 /**
+ * The failures that leave the work's outcome unknown: the process running it died (a crash on a
+ * durable store, a lost replica) part-way through. Their answer says so, so that a model checks
+ * before it runs work with side effects a second time.
+ */
+const OUTCOME_UNKNOWN = new Set<unknown>(['OPERATION_INTERRUPTED', 'REPLICA_LOST']);
+
+/**
  * A finished operation's answer: its own tool result when it completed (exactly what a
  * synchronous call returns), an error result when it failed or was cancelled.
  */
@@ -140,12 +147,16 @@ export function finishedToolResult(result: Exclude<OperationResult<unknown>, Run
   switch (result.status) {
     case 'completed':
       return asToolResult(result.result);
-    case 'failed':
-      return errorToolResult(result.error.message, {
-        status: 'failed',
-        operation_id: result.id,
-        operation_type: result.type,
-      });
+    case 'failed': {
+      const state = { status: 'failed', operation_id: result.id, operation_type: result.type };
+      if (!OUTCOME_UNKNOWN.has((result.error as { code?: unknown }).code)) {
+        return errorToolResult(result.error.message, state);
+      }
+      return errorToolResult(
+        `${result.error.message}. The work may or may not have happened: it was cut off part-way, and it is not run again by itself. Check what it was to do (its effects) before you call the tool again.`,
+        { ...state, outcome: 'unknown' },
+      );
+    }
     case 'cancelled':
       return errorToolResult(
         `The operation${result.id === undefined ? '' : ` ${result.id}`} (${result.type}) was cancelled${whyCancelled(result.error)}.`,

@@ -38,7 +38,9 @@ export interface RedisStoreOptions {
   /**
    * How long a replica's claim on its running operations lasts without renewal, in
    * milliseconds; it is renewed every third of that. When a replica dies, the others report its
-   * running operations failed ("owner replica lost") within about this long.
+   * running operations failed ("owner replica lost") within about this long (a replica reaps only
+   * once it has renewed its own lease for this long: after an outage, or its own start, the dead
+   * are reported up to a lease later, and the live ones have renewed by then).
    * @defaultValue 10_000
    */
   leaseMs?: number | undefined;
@@ -188,6 +190,8 @@ export class RedisStore implements OperationStore {
   readonly #connection: ConnectionState;
   #size = 0;
   #closed = false;
+  /** Since when this replica's beats succeed, without a failure since (see #renewAndReap). */
+  #renewingSince: number | undefined = undefined;
 
   private constructor(
     client: RedisClientType,
@@ -206,6 +210,10 @@ export class RedisStore implements OperationStore {
     this.#commandTimeoutMs = commandTimeoutMs;
     this.#maxResultBytes = maxResultBytes;
     this.replica = randomBytes(9).toString('base64url');
+    // A connection lost (Redis down, or this replica cut off) restarts the count to reaping.
+    client.on('error', () => {
+      this.#renewingSince = undefined;
+    });
     this.#heartbeat = setInterval(
       () => void this.#beat().catch(() => undefined),
       Math.max(1, Math.floor(leaseMs / 3)),
@@ -249,6 +257,9 @@ export class RedisStore implements OperationStore {
       maxResultBytes,
     );
     await subscriber.subscribe(`${prefix}events`, (message) => store.#onMessage(message));
+    // Ready again after a lost connection (node-redis subscribes again by itself): whatever was
+    // published meanwhile never came, so listeners are told to read again.
+    subscriber.on('ready', () => store.#onResumed());
     await store.#beat();
     return store;
   }
@@ -521,10 +532,28 @@ export class RedisStore implements OperationStore {
    */
   async #beat(): Promise<void> {
     if (this.#closed) return;
+    try {
+      await this.#renewAndReap();
+    } catch (error) {
+      this.#renewingSince = undefined;
+      throw error;
+    }
+  }
+
+  async #renewAndReap(): Promise<void> {
     const replicas = `${this.#prefix}replicas`;
+    const asked = Date.now();
+    await this.#client.zAdd(replicas, { score: asked + this.#leaseMs, value: this.replica });
     const now = Date.now();
-    await this.#client.zAdd(replicas, { score: now + this.#leaseMs, value: this.replica });
-    for (const dead of await this.#client.zRangeByScore(replicas, '-inf', now)) {
+    // A renewal held up (queued while Redis was unreachable) is no sign of health either.
+    if (now - asked > this.#leaseMs / 3) this.#renewingSince = undefined;
+    this.#renewingSince ??= now;
+    // A replica that could not renew itself (Redis was down, or just this replica's connection)
+    // cannot tell a dead replica from one as cut off as it was, which has not renewed yet: it reaps
+    // only once it has renewed for a whole lease, time for every live replica to renew too. So an
+    // outage of any length fails no work on a live replica; a dead one is reaped a lease later.
+    const reaping = now - this.#renewingSince >= this.#leaseMs;
+    for (const dead of reaping ? await this.#client.zRangeByScore(replicas, '-inf', now) : []) {
       const error = serializeError(new ReplicaLostError(dead));
       for (const id of await this.#client.sMembers(`${this.#prefix}running:${dead}`)) {
         // Owner '*': the reaper acts for whoever owns it. Retention as for any failure: a lease's worth
@@ -600,6 +629,12 @@ export class RedisStore implements OperationStore {
     return call.catch((error: unknown) => {
       throw this.#connection.explain(error);
     });
+  }
+
+  #onResumed(): void {
+    if (this.#closed) return;
+    const change: StoreChange = { id: '', status: 'running', resumed: true };
+    for (const listener of this.#listeners) listener(change);
   }
 
   #onMessage(message: string): void {

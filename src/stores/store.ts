@@ -77,6 +77,11 @@ export interface StoreChange {
    * `answered`, input it asked for was answered ({@link OperationStore.answerInput}).
    */
   readonly input?: 'asked' | 'answered' | undefined;
+  /**
+   * The feed itself was cut and is back (its connection was lost): changes made meanwhile may have
+   * been missed, so listeners read again whatever they wait on. `id` is empty then.
+   */
+  readonly resumed?: boolean | undefined;
 }
 
 /** What {@link OperationStore.takeInput} answers: the answer to one input request. */

@@ -85,6 +85,7 @@ describe('two replicas on one Redis, real client, stateless HTTP', () => {
     const lost = await waiting;
     expect(lost.isError).toBe(true);
     expect(textOf(lost)).toContain('owner replica lost');
+    expect(textOf(lost)).toContain('The work may or may not have happened');
     const listed = await call(onB, 'list_operations', { status: 'failed' });
     expect(JSON.stringify(listed.structuredContent)).toContain(id3);
 
