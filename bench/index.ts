@@ -13,6 +13,7 @@ const figures: [string, ...string[]][] = [
   ['throughput.ts'],
   ['worker-responsiveness.ts'],
   ['redis.ts'],
+  ['continuation-lost.ts'],
   ['e2e.ts'],
 ];
 

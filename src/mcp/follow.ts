@@ -27,6 +27,17 @@ export interface ProgressUpdate {
   message?: string | undefined;
 }
 
+/**
+ * How long past its wait a long-poll may go unanswered before the server is taken for lost. A live
+ * server answers when the wait ends, after one read of its store (a RedisStore read slower than its
+ * 5 s command timeout ends here as lost, not as the server's StoreError). A server killed mid-wait
+ * (a replica's SIGKILL) answers nothing: on Streamable HTTP both SDK lines' transports only report
+ * the cut response stream to `onerror`, so the request ends at this timeout. With a 30 s margin
+ * that was 37 s after the kill for a 7 s wait, 60 s with the defaults; now the wait plus 5 s
+ * (bench/continuation-lost.ts).
+ */
+const LONG_POLL_MARGIN_MS = 5_000;
+
 /** Options of `callToolWithContinuation` on both SDK lines. */
 export interface FollowOptions {
   /** Progress of the operation, from the first call and from every continuation. */
@@ -70,7 +81,10 @@ export class ContinuationTimeoutError extends McpAsyncError {
   }
 }
 
-/** The connection to the server failed while following an operation (the server went away or restarted). */
+/**
+ * The server can no longer answer for an operation being followed: the connection failed (the
+ * server went away or restarted), or a long-poll went unanswered 5 s past its wait.
+ */
 export class ContinuationLostError extends McpAsyncError {
   /** The operation, which the server may still hold: follow it again once reconnected. */
   readonly operationId: string;
@@ -171,8 +185,8 @@ export async function followContinuation(
     try {
       result = await call(
         { name: names.continue, arguments: { operation_id: id, wait_seconds: wait / 1000 } },
-        // Each long-poll may take its wait plus a margin; progress resets nothing here.
-        { timeoutMs: wait + 30_000, signal, onProgress },
+        // Progress resets nothing here: a live server answers when its wait ends.
+        { timeoutMs: wait + LONG_POLL_MARGIN_MS, signal, onProgress },
       );
     } catch (error) {
       if (limits.aborted) continue; // the same answer again: cancelled at the top of the loop

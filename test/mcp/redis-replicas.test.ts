@@ -1,8 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import {
+  Client as V2Client,
+  StreamableHTTPClientTransport as V2StreamableHTTPClientTransport,
+} from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContinuationLostError, callToolWithContinuation as followV2 } from '../../src/mcp/index.js';
+import { callToolWithContinuation as followV1 } from '../../src/mcp/v1/index.js';
 import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from '../redis-server.js';
 import { call, newGate, stateOf, textOf } from './connect.js';
 
@@ -93,3 +100,61 @@ describe('two replicas on one Redis, real client, stateless HTTP', () => {
     b.proc.kill('SIGTERM');
   }, 60_000);
 });
+
+// The replica a client follows an operation on is SIGKILLed while it holds a continue_operation
+// long-poll: its response stream is cut, which the Streamable HTTP client transports of both SDK
+// lines report to `onerror` only, leaving the request to its timeout. The helper bounds that
+// timeout a few seconds past the wait: with a 1 s wait the test's own 20 s limit is far off, where
+// the former 30 s margin ran past it.
+describe.each([
+  { line: 'SDK 1.x', follow: followOnV1 },
+  { line: 'SDK v2', follow: followOnV2 },
+])('a client on $line following on a replica that is killed mid long-poll', ({ follow }) => {
+  it('rejects with ContinuationLostError naming the operation', async () => {
+    const replica = await startReplica();
+    // The kill comes once the replica has answered the long-poll's POST with the head of its
+    // response stream: the request is in its hands, and no answer will ever come on that stream.
+    let killed = false;
+    const killingFetch = async (url: string | URL, init?: RequestInit): Promise<Response> => {
+      const response = await fetch(url, init);
+      if (!killed && String(init?.body ?? '').includes('"continue_operation"')) {
+        killed = true;
+        replica.proc.kill('SIGKILL');
+        await once(replica.proc, 'exit');
+      }
+      return response;
+    };
+    const gate = newGate();
+    const error = await follow(replica.url, killingFetch, gate).catch((e: unknown) => e);
+    expect(killed).toBe(true);
+    expect(error).toBeInstanceOf(ContinuationLostError);
+    const id = (error as ContinuationLostError).operationId;
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect((error as Error).message).toContain(`following operation ${id}:`);
+  });
+});
+
+type KillingFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+const requestInit = { headers: { authorization: 'Bearer replicas-test' } };
+
+async function followOnV1(url: URL, fetch: KillingFetch, gate: string): Promise<unknown> {
+  const client = new Client({ name: 'test', version: '0' });
+  client.onerror = () => undefined; // the cut stream, reported by the transport
+  await client.connect(new StreamableHTTPClientTransport(url, { requestInit, fetch }));
+  try {
+    return await followV1(client, { name: 'gated', arguments: { gate } }, { tasks: false, waitMs: 1000 });
+  } finally {
+    await client.close();
+  }
+}
+
+async function followOnV2(url: URL, fetch: KillingFetch, gate: string): Promise<unknown> {
+  const client = new V2Client({ name: 'test', version: '0' });
+  client.onerror = () => undefined;
+  await client.connect(new V2StreamableHTTPClientTransport(url, { requestInit, fetch }));
+  try {
+    return await followV2(client, { name: 'gated', arguments: { gate } }, { tasks: false, waitMs: 1000 });
+  } finally {
+    await client.close();
+  }
+}
