@@ -99,6 +99,37 @@ describe('two replicas on one Redis, real client, stateless HTTP', () => {
     await onB.close();
     b.proc.kill('SIGTERM');
   }, 60_000);
+
+  it('A frozen (SIGSTOP) past its lease: B reports its work lost; resumed, A stops that work and its late end changes nothing', async () => {
+    const a = await startReplica();
+    const b = await startReplica();
+    const onA = await connect(a.url);
+    const onB = await connect(b.url);
+    const gate = newGate();
+    const id = stateOf(await call(onA, 'gated', { gate }))!.operation_id;
+    const waiting = call(onB, 'continue_operation', { operation_id: id, wait_seconds: 15 });
+    a.proc.kill('SIGSTOP');
+    const lost = await waiting;
+    expect(textOf(lost)).toContain('owner replica lost');
+    a.proc.kill('SIGCONT');
+    // Running again, A hears the reaper's end (its feed) and its work's signal fires: no zombie.
+    const log = JSON.parse(textOf(await call(onA, 'abort_log', { gate, wait_ms: 10_000 }))) as {
+      gate: string;
+      reason: string;
+    }[];
+    expect(log).toContainEqual({ gate, reason: 'ReplicaLostError' });
+    // Its work's end, had it come, would not replace the outcome every replica already gave.
+    await call(onA, 'open_gate', { gate });
+    for (const client of [onA, onB]) {
+      expect(
+        textOf(await call(client, 'continue_operation', { operation_id: id, wait_seconds: 0 })),
+      ).toContain('owner replica lost');
+    }
+    await onA.close();
+    await onB.close();
+    a.proc.kill('SIGTERM');
+    b.proc.kill('SIGTERM');
+  }, 60_000);
 });
 
 // The replica a client follows an operation on is SIGKILLed while it holds a continue_operation
