@@ -1,9 +1,6 @@
 // How soon callToolWithContinuation knows its server is gone: a Streamable HTTP replica (the Redis
 // test fixture, its own process) is SIGKILLed while it holds a continue_operation long-poll, on each
 // SDK line's client; the figure is the time from the kill to the ContinuationLostError.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import {
   Client as V2Client,
   StreamableHTTPClientTransport as V2Transport,
@@ -12,47 +9,23 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ContinuationLostError, callToolWithContinuation as followV2 } from '../src/mcp/index.js';
 import { callToolWithContinuation as followV1 } from '../src/mcp/v1/index.js';
+import { type KillingFetch, killOnLongPoll, startReplicaProcess } from '../test/mcp/replica-process.js';
 import { deleteKeys, testRedis, uniquePrefix } from '../test/redis-server.js';
 import { report } from './lib.js';
 
 const WAIT_MS = 7000;
-const script = fileURLToPath(new URL('../test/fixtures/http-redis-replica.ts', import.meta.url));
 const redis = await testRedis();
 const prefix = uniquePrefix();
 const requestInit = { headers: { authorization: 'Bearer bench' } };
 
-function startReplica(): Promise<{ proc: ChildProcess; url: URL }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', script, redis.url, prefix, '500'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk;
-      const match = /listening (\S+) /.exec(out);
-      if (match !== null) resolve({ proc, url: new URL(match[1]!) });
-    });
-    proc.on('exit', (code) => reject(new Error(`replica exited with ${code} before serving`)));
-  });
-}
-
-type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
-type Follow = (url: URL, fetch: Fetch) => Promise<unknown>;
+type Follow = (url: URL, fetch: KillingFetch) => Promise<unknown>;
 
 /** Milliseconds from the kill (once the long-poll's response stream opened) to the rejection. */
 async function lostAfterKill(follow: Follow): Promise<number> {
-  const replica = await startReplica();
-  let killedAt: number | undefined;
-  const killing: Fetch = async (url, init) => {
-    const response = await fetch(url, init);
-    if (killedAt === undefined && String(init?.body ?? '').includes('"continue_operation"')) {
-      killedAt = performance.now();
-      replica.proc.kill('SIGKILL');
-      await once(replica.proc, 'exit');
-    }
-    return response;
-  };
-  const error = await follow(replica.url, killing).catch((e: unknown) => e);
+  const replica = await startReplicaProcess(redis.url, prefix, 500);
+  const killing = killOnLongPoll(replica);
+  const error = await follow(replica.url, killing.fetch).catch((e: unknown) => e);
+  const killedAt = killing.killedAt;
   if (!(error instanceof ContinuationLostError) || killedAt === undefined)
     throw new Error(`unexpected ${error}`);
   return performance.now() - killedAt;

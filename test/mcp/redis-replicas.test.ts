@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import {
   Client as V2Client,
   StreamableHTTPClientTransport as V2StreamableHTTPClientTransport,
@@ -12,31 +10,24 @@ import { ContinuationLostError, callToolWithContinuation as followV2 } from '../
 import { callToolWithContinuation as followV1 } from '../../src/mcp/v1/index.js';
 import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from '../redis-server.js';
 import { call, newGate, stateOf, textOf } from './connect.js';
+import {
+  type KillingFetch,
+  killOnLongPoll,
+  type ReplicaProcess,
+  startReplicaProcess,
+} from './replica-process.js';
 
 // Two server processes (stateless Streamable HTTP) on one Redis, as behind a load balancer: the
 // real SDK client starts work on replica A and continues, cancels and lists on replica B; then A is
 // killed with SIGKILL in the middle of an operation and B reports it failed.
 
-const script = fileURLToPath(new URL('../fixtures/http-redis-replica.ts', import.meta.url));
 const LEASE_MS = 500;
 let redis: TestRedis;
 let prefix: string;
 const processes: ChildProcess[] = [];
 
-function startReplica(): Promise<{ proc: ChildProcess; url: URL }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', script, redis.url, prefix, String(LEASE_MS)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    processes.push(proc);
-    let out = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk;
-      const match = /listening (\S+) /.exec(out);
-      if (match !== null) resolve({ proc, url: new URL(match[1]!) });
-    });
-    proc.on('exit', (code) => reject(new Error(`replica exited with ${code} before serving`)));
-  });
+function startReplica(): Promise<ReplicaProcess> {
+  return startReplicaProcess(redis.url, prefix, LEASE_MS, (proc) => processes.push(proc));
 }
 
 /** The same authenticated client on any replica: its operations follow it across them. */
@@ -143,21 +134,10 @@ describe.each([
 ])('a client on $line following on a replica that is killed mid long-poll', ({ follow }) => {
   it('rejects with ContinuationLostError naming the operation', async () => {
     const replica = await startReplica();
-    // The kill comes once the replica has answered the long-poll's POST with the head of its
-    // response stream: the request is in its hands, and no answer will ever come on that stream.
-    let killed = false;
-    const killingFetch = async (url: string | URL, init?: RequestInit): Promise<Response> => {
-      const response = await fetch(url, init);
-      if (!killed && String(init?.body ?? '').includes('"continue_operation"')) {
-        killed = true;
-        replica.proc.kill('SIGKILL');
-        await once(replica.proc, 'exit');
-      }
-      return response;
-    };
+    const killing = killOnLongPoll(replica);
     const gate = newGate();
-    const error = await follow(replica.url, killingFetch, gate).catch((e: unknown) => e);
-    expect(killed).toBe(true);
+    const error = await follow(replica.url, killing.fetch, gate).catch((e: unknown) => e);
+    expect(killing.killedAt).toBeDefined();
     expect(error).toBeInstanceOf(ContinuationLostError);
     const id = (error as ContinuationLostError).operationId;
     expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
@@ -165,7 +145,6 @@ describe.each([
   });
 });
 
-type KillingFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 const requestInit = { headers: { authorization: 'Bearer replicas-test' } };
 
 async function followOnV1(url: URL, fetch: KillingFetch, gate: string): Promise<unknown> {
