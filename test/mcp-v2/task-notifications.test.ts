@@ -13,11 +13,14 @@ import { CLIENT_INFO } from './task-session.js';
 
 const SUBSCRIPTION = 'io.modelcontextprotocol/subscriptionId';
 
-function envelope(declare = true) {
+/** A 2026-07-28 envelope declaring the extension (or not) and `capabilities`. */
+function envelope(declare = true, capabilities: Record<string, unknown> = {}) {
   return {
     'io.modelcontextprotocol/protocolVersion': '2026-07-28',
     'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
-    'io.modelcontextprotocol/clientCapabilities': declare ? { extensions: { [TASKS_EXTENSION_ID]: {} } } : {},
+    'io.modelcontextprotocol/clientCapabilities': declare
+      ? { ...capabilities, extensions: { [TASKS_EXTENSION_ID]: {} } }
+      : capabilities,
   };
 }
 
@@ -93,13 +96,7 @@ describe.each(['stdio', 'http'] as Transport[])('notifications/tasks over %s', (
     const client = await server.connect('modern');
     const raw = RawRequests.of(client);
     const gate = newGate();
-    const withElicitation = {
-      ...envelope(),
-      'io.modelcontextprotocol/clientCapabilities': {
-        elicitation: {},
-        extensions: { [TASKS_EXTENSION_ID]: {} },
-      },
-    };
+    const withElicitation = envelope(true, { elicitation: {} });
     const created = await raw.send({
       method: 'tools/call',
       params: { name: 'ask_overwrite', arguments: { file: 'e.txt', gate }, _meta: withElicitation },
@@ -140,13 +137,7 @@ describe.each(['stdio', 'http'] as Transport[])('notifications/tasks over %s', (
   it('a task that asks twice: each request is notified, the first at once (asked before the listen), then the end', async () => {
     const client = await server.connect('modern');
     const raw = RawRequests.of(client);
-    const meta = {
-      ...envelope(),
-      'io.modelcontextprotocol/clientCapabilities': {
-        elicitation: {},
-        extensions: { [TASKS_EXTENSION_ID]: {} },
-      },
-    };
+    const meta = envelope(true, { elicitation: {} });
     const created = await raw.send({
       method: 'tools/call',
       params: { name: 'ask_overwrite', arguments: { file: 'g.txt', twice: true }, _meta: meta },
