@@ -16,6 +16,10 @@ import { checkInputRequest, checkInputResponses } from './validate.js';
 /** How often a wait for input on a shared store reads the store again, in case the feed lost a message. */
 export const INPUT_RECHECK_MS = 1000;
 
+/** Why no input can be had on a store without the input methods. */
+const NO_STORE_INPUT =
+  'the operation store keeps no input (it has no requestInput, answerInput and takeInput)';
+
 /** What the exchange asks of the executor. */
 export interface InputHost {
   /** Makes the operation findable by id, with its record in the store. */
@@ -51,9 +55,7 @@ export class InputExchange {
   async ask(op: LocalOperation, request: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     const checked = checkInputRequest(request);
     if (!this.supported) {
-      throw new InputUnavailableError(
-        'the operation store keeps no input (it has no requestInput, answerInput and takeInput)',
-      );
+      throw new InputUnavailableError(NO_STORE_INPUT);
     }
     const stop = signal === undefined ? op.signal : AbortSignal.any([op.signal, signal]);
     stop.throwIfAborted();
@@ -132,9 +134,7 @@ export class InputExchange {
   async provide(id: string, owner: string | undefined, responses: unknown): Promise<readonly string[]> {
     const checked = checkInputResponses(responses);
     if (!this.supported) {
-      throw new InputUnavailableError(
-        'the operation store keeps no input (it has no requestInput, answerInput and takeInput)',
-      );
+      throw new InputUnavailableError(NO_STORE_INPUT);
     }
     const taken = await this.#io.call('answerInput', id, () => this.#store.answerInput!(id, owner, checked));
     if (taken === undefined) throw new OperationNotFoundError(id);
