@@ -241,7 +241,11 @@ export class RedisStore implements OperationStore {
         `Expected \`commandTimeoutMs\` to be at least 1, got ${describeValue(commandTimeoutMs)}`,
       );
 
-    const client = createClient({ url, commandOptions: { timeout: commandTimeoutMs } }) as RedisClientType;
+    const client = createClient({
+      url,
+      commandOptions: { timeout: commandTimeoutMs },
+      socket: { reconnectStrategy: reconnectWithin(leaseMs / 4) },
+    }) as RedisClientType;
     const connection = new ConnectionState(client, url, commandTimeoutMs);
     await client.connect();
     const subscriber = client.duplicate();
@@ -550,7 +554,8 @@ export class RedisStore implements OperationStore {
     this.#renewingSince ??= now;
     // A replica that could not renew itself (Redis was down, or just this replica's connection)
     // cannot tell a dead replica from one as cut off as it was, which has not renewed yet: it reaps
-    // only once it has renewed for a whole lease, time for every live replica to renew too. So an
+    // only once it has renewed for a whole lease, time for every live replica to connect again
+    // (each retries at least every quarter lease, see reconnectWithin) and renew too. So an
     // outage of any length fails no work on a live replica; a dead one is reaped a lease later.
     const reaping = now - this.#renewingSince >= this.#leaseMs;
     for (const dead of reaping ? await this.#client.zRangeByScore(replicas, '-inf', now) : []) {
@@ -652,6 +657,20 @@ export class RedisStore implements OperationStore {
   #key(id: string): string {
     return `${this.#prefix}op:${id}`;
   }
+}
+
+/**
+ * node-redis's reconnect strategy, its backoff capped at `capMs` (node-redis's own cap is 2 s, plus
+ * up to 200 ms of jitter). Once Redis is back, every replica must be connected again and renewed
+ * within the lease that a replica back from the outage waits before it reaps any other (see
+ * #renewAndReap): with a lease shorter than node-redis's cap, a replica that happened to retry
+ * late was reaped while it ran.
+ */
+function reconnectWithin(capMs: number): (retries: number) => number {
+  return (retries) => {
+    const backoffMs = Math.min(2 ** retries * 50, 2000, capMs);
+    return Math.round(backoffMs * (0.8 + Math.random() * 0.2)); // jittered, within the cap
+  };
 }
 
 function splitMember(member: string): [string, string] {
