@@ -166,7 +166,8 @@ export type StoreAction =
   | 'evict'
   | 'requestInput'
   | 'answerInput'
-  | 'takeInput';
+  | 'takeInput'
+  | 'handBack';
 
 /**
  * The operation store failed (threw or rejected): the store's own error is the `cause`. A read
@@ -200,13 +201,18 @@ export class StoreError extends McpAsyncError {
  * `stop({ drainMs })` drains, new work is refused with it too (the other calls still answer).
  */
 export class ExecutorStoppedError extends McpAsyncError {
-  /** @param stage - `draining` while a graceful stop lets running work finish */
-  constructor(stage: 'draining' | 'stopped' = 'stopped') {
+  /**
+   * @param stage - `draining` while a graceful stop lets running work finish; `handed-back` for
+   *   redeliverable work that the stop handed back, to run again on another process
+   */
+  constructor(stage: 'draining' | 'stopped' | 'handed-back' = 'stopped') {
     super(
       'EXECUTOR_STOPPED',
       stage === 'draining'
         ? 'The executor is stopping: it takes no new work (running work may still finish)'
-        : 'The executor has been stopped',
+        : stage === 'handed-back'
+          ? 'The executor is stopping: this work was handed back, to run again on another process'
+          : 'The executor has been stopped',
     );
   }
 }

@@ -5,6 +5,7 @@ import {
   ExecutorStoppedError,
   OperationCancelledError,
   OperationNotFoundError,
+  ReplicaLostError,
   TooManyOperationsError,
 } from './errors.js';
 import { type DurationEstimate, DurationStats } from './estimates.js';
@@ -37,18 +38,22 @@ import { Retention } from './retention.js';
 import { RunningOperations } from './running.js';
 import { StoreAccess } from './store-access.js';
 import { MemoryStore } from './stores/memory.js';
-import type { OperationStore } from './stores/store.js';
+import type { OperationRecord, OperationStore } from './stores/store.js';
 import type {
   CancelOutcome,
+  JobFunction,
   OperationFunction,
   OperationPage,
   OperationResult,
   OperationSnapshot,
 } from './types.js';
-import { checkFunction, checkOperationId } from './validate.js';
+import { checkFunction, checkOperationId, checkOptions, describeValue } from './validate.js';
 import { Waiter } from './waiter.js';
 
 const RESOLVED = Promise.resolve();
+const DEFINE_JOB_KEYS = new Set(['resultError']);
+
+type ResultErrorReader = ((result: never) => string | undefined) | undefined;
 
 /**
  * Runs work in the background, waits a bounded time for it, and answers either its result or an
@@ -79,6 +84,10 @@ export class Executor {
   /** `draining` from stop() on (no new work), `stopped` once the drain is over (no call but stop()). */
   #state: 'open' | 'draining' | 'stopped' = 'open';
   #stopping: Promise<void> | undefined = undefined;
+  /** The jobs defined here (see defineJob), by name. */
+  readonly #jobs = new Map<string, { job: JobFunction<unknown>; resultError: ResultErrorReader }>();
+  /** Stops taking redelivered work, once serving (see defineJob). */
+  #unserve: (() => Promise<void>) | undefined = undefined;
   /** Ends a drain early (a second stop() without one). */
   #cutDrain: AbortController | undefined = undefined;
   /** execute() and continue() without options, parsed once: the fast path allocates none. */
@@ -98,7 +107,11 @@ export class Executor {
     this.#admission = new Admission(o, this.#running, this.#store);
     this.#remote = new RemoteOperations(o, this.#store, this.#io, this.#admission, this.#durations);
     this.#retention = new Retention(this.#store, this.#io, this.#events, o.sweepIntervalMs);
-    this.#unwatch = this.#store.watch?.(({ id, status, input, resumed }) => {
+    this.#unwatch = this.#store.watch?.(({ id, status, input, resumed, fenced }) => {
+      if (fenced !== undefined) {
+        this.#lifecycle.fence(new ReplicaLostError(fenced));
+        return;
+      }
       if (resumed === true) {
         // The feed lost changes: every wait on a record reads it again.
         this.#remote.recheckAll();
@@ -127,6 +140,11 @@ export class Executor {
     try {
       checkFunction('fn', fn);
       o = options === undefined ? this.#noExecuteOptions : parseExecute(options, this.options);
+      if (o.redelivery !== undefined && !this.#jobs.has(o.redelivery.job)) {
+        throw new TypeError(
+          `Expected \`redeliver.job\` to name a job defined with defineJob(), got ${JSON.stringify(o.redelivery.job)}`,
+        );
+      }
       if (this.#admission.full) return this.#executeWhenRoom(fn, options);
       this.#admission.checkOwner(o.owner);
     } catch (error) {
@@ -289,6 +307,38 @@ export class Executor {
   }
 
   /**
+   * Defines the job `name`: redeliverable work that another process may run again from its
+   * arguments. Define the same jobs on every process sharing the store, before work declared with
+   * `execute(fn, { redeliver: { job: name, args } })` starts: when the process running such work
+   * dies (or hands it back while stopping), the store hands the operation to a live process, which
+   * runs `job(args, context, { owner, attempt })` under the same id. On a store that redelivers
+   * (`RedisStore`), this process serves such runs from the first definition on.
+   *
+   * `options.resultError` reads a run's result as `execute()`'s option of that name does (the
+   * first run's reader is the one given to `execute()`).
+   *
+   * Throws a `TypeError` for a name defined already or a job that is not a function, and whatever
+   * the store throws when it cannot redeliver (`RedisStore` without the `bullmq` package).
+   */
+  defineJob<T>(
+    name: string,
+    job: JobFunction<T>,
+    options?: { resultError?: ((result: T) => string | undefined) | undefined },
+  ): void {
+    this.#assertOpen();
+    if (typeof name !== 'string' || name === '') {
+      throw new TypeError(`Expected \`name\` to be a job name, got ${describeValue(name)}`);
+    }
+    checkFunction('job', job);
+    const { resultError } = checkOptions('the options of defineJob()', options, DEFINE_JOB_KEYS);
+    if (resultError !== undefined) checkFunction('resultError', resultError);
+    if (this.#jobs.has(name)) throw new TypeError(`The job ${JSON.stringify(name)} is defined already`);
+    if (this.#unserve === undefined && this.#state === 'open')
+      this.#unserve = this.#store.serveRedeliveries?.((record) => this.#runAgain(record));
+    this.#jobs.set(name, { job: job as JobFunction<unknown>, resultError: resultError as ResultErrorReader });
+  }
+
+  /**
    * How long operations of each type took in their recent completed runs (count, median, p90):
    * what `background: 'auto'` and the ETA go by. Pass a type for that one only.
    */
@@ -314,7 +364,9 @@ export class Executor {
    * Stops the executor. With `drainMs`, a graceful drain first: `execute()` is refused at once,
    * while running work gets that long to finish and the other calls keep answering (a second
    * `stop()` without `drainMs` ends the drain early). Then what still runs is cancelled with an
-   * {@link ExecutorStoppedError} (its signal fires, its waiters wake), every timer is cleared,
+   * {@link ExecutorStoppedError} (its signal fires, its waiters wake), but for redeliverable work
+   * on a store that takes it back (`RedisStore`): that is handed back, to run again on another
+   * process, uncounted (its signal fires, saying so). Every timer is cleared,
    * and every later call but `stop()` rejects with {@link ExecutorStoppedError}. Idempotent:
    * later calls answer the same promise. Resolves once pending store writes are done and a store
    * the executor created is closed.
@@ -338,6 +390,7 @@ export class Executor {
   // ---- internals -------------------------------------------------------------------------
 
   async #drainThenStop(drainMs: number): Promise<void> {
+    await this.#unserve?.(); // no more work handed over by the store
     if (drainMs > 0 && this.#running.size > 0) {
       this.#cutDrain = new AbortController();
       const drained = this.#running.whenEmpty();
@@ -351,17 +404,49 @@ export class Executor {
     if (this.#ownsStore) await this.#store.close?.();
   }
 
-  /** The drain is over (or there was none): what still runs is cancelled, now, synchronously. */
+  /**
+   * The drain is over (or there was none): what still runs is cancelled (or handed back), now,
+   * synchronously; the hand-backs' store calls are waited for with the other pending writes.
+   */
   #endDrain(): void {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#cutDrain?.abort();
     const reason = new ExecutorStoppedError();
+    const handedBack = new ExecutorStoppedError('handed-back');
     for (let op = this.#running.first; op !== undefined; op = this.#running.first) {
-      this.#lifecycle.end(op, 'cancelled', reason, 'executor');
+      // Redeliverable work goes back to the store, to run again elsewhere; the rest is cancelled.
+      if (this.#lifecycle.canHandBack(op)) this.#lifecycle.handBack(op, handedBack);
+      else this.#lifecycle.end(op, 'cancelled', reason, 'executor');
     }
     this.#remote.endAll();
     this.#unwatch?.();
+  }
+
+  /**
+   * A redeliverable operation the store handed to this process (another one died running it): its
+   * job runs it here. A job not defined here fails it, saying so: no process is known to have it.
+   */
+  #runAgain(record: OperationRecord): void {
+    const name = record.redelivery?.job ?? '';
+    const job = this.#jobs.get(name);
+    if (job !== undefined && this.#state !== 'stopped') {
+      this.#lifecycle.rerun(record, job.job, job.resultError);
+      return;
+    }
+    if (job !== undefined) {
+      // Taken as this process stopped (a job already on its way): back to the queue, uncounted.
+      this.#lifecycle.giveBack(record);
+      return;
+    }
+    const why = `the job ${JSON.stringify(name)} is not defined on the process it was handed to (define it with defineJob() on every process)`;
+    this.#lifecycle.rerun(
+      record,
+      () => {
+        throw new Error(`Could not run the operation again: ${why}`);
+      },
+      undefined,
+    );
   }
 
   #assertOpen(): void {

@@ -42,6 +42,7 @@ export type {
   GetOptions,
   ListOptions,
   ProvideInputOptions,
+  RedeliverOptions,
   ResolvedExecutorOptions,
   StopOptions,
 } from './options.js';
@@ -54,6 +55,7 @@ export type {
   CompletedResult,
   FailedResult,
   InputOptions,
+  JobFunction,
   OperationContext,
   OperationFunction,
   OperationPage,

@@ -25,6 +25,7 @@ import type { StoreAccess } from './store-access.js';
 import type { OperationRecord, OperationStore } from './stores/store.js';
 import { TerminalRetries } from './terminal-retries.js';
 import type {
+  JobFunction,
   OperationFunction,
   OperationResult,
   OperationSnapshot,
@@ -82,14 +83,137 @@ export class Lifecycle implements ContextHost {
     op.onProgress = options.onProgress;
     op.readResultError = options.resultError;
     op.backgroundReason = backgroundReason;
+    if (options.redelivery !== undefined) {
+      const lifetime = this.#options.maxLifetimeMs;
+      op.redelivery = Number.isFinite(lifetime)
+        ? { ...options.redelivery, maxLifetimeMs: lifetime }
+        : options.redelivery;
+      op.attempt = 1;
+    }
     this.#running.add(op);
     this.#events.emit('started', () => ({ operation: this.#snapshot(op) }));
+    this.#run(op, fn);
+    return op;
+  }
+
+  /**
+   * Runs again, here, a redeliverable operation the store handed this process (see
+   * `OperationStore.serveRedeliveries`): under its id, published already (the store says this
+   * process runs it), its lifetime counted from its first start.
+   */
+  rerun(
+    record: OperationRecord,
+    job: JobFunction<unknown>,
+    resultError: ((result: never) => string | undefined) | undefined,
+  ): void {
+    const op = new LocalOperation(record.type, record.owner, record.startedAt);
+    op.readResultError = resultError;
+    op.id = record.id;
+    op.redelivery = record.redelivery;
+    op.attempt = record.attempt;
+    op.progress = record.progress;
+    this.#running.add(op);
+    this.#running.markPublished(op);
+    this.#byId.set(record.id, op);
+    this.#events.emit('started', () => ({ operation: this.#snapshot(op) }));
+    this.armLifetime(op);
+    if (op.status !== 'running') return; // its lifetime is over already: the job is not called
+    const run = { owner: record.owner, attempt: record.attempt ?? 1 };
+    this.#run(op, (context) => job(record.redelivery?.args, context, run));
+  }
+
+  /**
+   * Whether `op` can be handed back to the store, to run again elsewhere: redeliverable, running,
+   * its record in the store (its insert landed), and a store that takes work back.
+   */
+  canHandBack(op: LocalOperation): boolean {
+    return (
+      op.redelivery !== undefined &&
+      op.status === 'running' &&
+      op.published &&
+      op.insertion === undefined &&
+      this.#store.handBack !== undefined
+    );
+  }
+
+  /**
+   * Hands a redeliverable operation back (a graceful stop): it stops here at once, then the store
+   * queues it to run elsewhere, uncounted. Stopping it first means it never runs here and there at
+   * once. A store that fails is reported (`storeError`); the record then stays this process's
+   * until its lease lapses, when a reaper queues it (counted).
+   */
+  handBack(op: LocalOperation, reason: Error): void {
+    const handBack = this.#store.handBack;
+    if (handBack === undefined) return;
+    const id = op.id!;
+    this.#leave(op, reason);
+    this.#io.background('handBack', id, () => handBack.call(this.#store, id, op.owner));
+  }
+
+  /**
+   * Gives back, unrun, a record the store handed this process as it stopped (a job already on its
+   * way): as a graceful stop hands back running work.
+   */
+  giveBack(record: OperationRecord): void {
+    const handBack = this.#store.handBack;
+    if (handBack === undefined) return;
+    this.#io.background('handBack', record.id, () => handBack.call(this.#store, record.id, record.owner));
+  }
+
+  /**
+   * The operation leaves this process without an end (another process runs it now, or will): its
+   * signal fires with `reason`, its waiters here wake to answer it running, and whatever its work
+   * does later changes nothing, here or in the store.
+   */
+  #leave(op: LocalOperation, reason: Error): void {
+    if (op.status !== 'running') return;
+    this.#running.remove(op);
+    this.#byId.delete(op.id!);
+    op.handedBack = true;
+    op.disarmLifetime();
+    op.abort(reason);
+    op.wakeWaiters();
+  }
+
+  /**
+   * This process lost its claim on its work (see `StoreChange.fenced`): its redeliverable
+   * operations stop here (their signal fires with `reason`), and each is handed back to the store,
+   * tried again until the store takes it or says it is no longer this process's (another process
+   * runs it already, or it ended). Other work runs on: it is never run twice.
+   */
+  fence(reason: Error): void {
+    if (this.#store.handBack === undefined) return;
+    const redeliverable: LocalOperation[] = [];
+    for (let op = this.#running.first; op !== undefined; op = op.nextRunning)
+      if (this.canHandBack(op)) redeliverable.push(op);
+    for (const op of redeliverable) {
+      this.#leave(op, reason);
+      this.#handBackUntilLanded(op.id!, op.owner, op.startedAt);
+    }
+  }
+
+  /**
+   * Hands `id` back, tried again until it lands or until the work's lifetime is over (wherever it
+   * runs, it ends then); a hand-back that never landed is reported (`storeError`).
+   */
+  #handBackUntilLanded(id: string, owner: string | undefined, startedAt: number): void {
+    const handBack = this.#store.handBack;
+    if (handBack === undefined) return;
+    const give = () => handBack.call(this.#store, id, owner);
+    void this.#retries.retry(give, startedAt + this.#options.maxLifetimeMs).then((outcome) => {
+      if (!outcome.landed && !outcome.stopped)
+        this.#events.emit('storeError', () => ({ error: new StoreError('handBack', id, outcome.error) }));
+    });
+  }
+
+  /** Calls the work, and takes care of its end, synchronous or not. */
+  #run<T>(op: LocalOperation, fn: OperationFunction<T>): void {
     let value: T | PromiseLike<T>;
     try {
       value = fn(new Context(op, this));
     } catch (error) {
       this.end(op, 'failed', asError(error));
-      return op;
+      return;
     }
     if (!isThenable(value)) this.end(op, 'completed', value);
     else {
@@ -98,7 +222,6 @@ export class Lifecycle implements ContextHost {
         (error: unknown) => this.end(op, 'failed', asError(error)),
       );
     }
-    return op;
   }
 
   /** The published operation of `id` whose end is not final yet, if this process runs it. */
@@ -152,6 +275,7 @@ export class Lifecycle implements ContextHost {
     value: unknown,
     by: EndedBy = 'work',
   ): PromiseLike<void> | undefined {
+    if (op.handedBack) return undefined; // another process runs it now
     const now = Date.now();
     const decided = typeof by === 'object' ? by : undefined;
     if (!op.end(status, value, decided?.finishedAt ?? now)) return undefined;
@@ -164,10 +288,13 @@ export class Lifecycle implements ContextHost {
       this.#finalize(op, decided);
       return undefined;
     }
-    const update = op.terminalUpdate(this.#options.retentionMs);
+    // The work's own end applies only while this process runs the record; a cancel or the
+    // lifetime applies wherever it runs now (a run elsewhere hears it and stops).
+    const update = op.terminalUpdate(this.#options.retentionMs, by === 'work');
     const write = () => this.#store.finish(op.id!, op.owner, update);
     const landed = (record: OperationRecord | StoreError | undefined) => {
       if (record instanceof StoreError) this.#writeAgain(op, write, update.expiresAt);
+      else if (record?.status === 'running') this.#lostRun(op);
       else this.#finalize(op, record);
     };
     const written = this.#io.write(op, 'finish', write);
@@ -220,7 +347,7 @@ export class Lifecycle implements ContextHost {
   report(op: LocalOperation, current: unknown, total: unknown, message: unknown): void {
     const values = checkProgressValues(current, total);
     const note = checkOptionalString('message', message);
-    if (op.status !== 'running') return;
+    if (op.status !== 'running' || op.handedBack) return; // a run that left writes nothing
     const progress = op.advance(values[0], values[1], note, Date.now());
     if (op.published)
       this.#io.write(op, 'setProgress', () => this.#store.setProgress(op.id!, op.owner, progress));
@@ -236,6 +363,7 @@ export class Lifecycle implements ContextHost {
 
   /** The work asks for input (see `OperationContext.input`). */
   input(op: LocalOperation, request: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    if (op.handedBack) return Promise.reject(op.signal.reason); // a run that left asks nothing
     return this.inputs.ask(op, request, signal);
   }
 
@@ -247,6 +375,19 @@ export class Lifecycle implements ContextHost {
       backgroundReason: op.backgroundReason,
     };
     return resultOf<T>(op, op.id, Date.now(), context);
+  }
+
+  /**
+   * The store refused this process's end because the record is no longer this process's to end:
+   * its redeliverable work runs elsewhere now (this process lost its lease while the work ran).
+   * Its end here did not happen, as far as anyone is told: no event, and its waiters here answer
+   * it running, to find the end the other run writes.
+   */
+  #lostRun(op: LocalOperation): void {
+    op.reopen();
+    op.handedBack = true;
+    this.#byId.delete(op.id!);
+    op.wakeWaiters();
   }
 
   /** The store refused the record: nobody can find the operation by id, so it ends here. */

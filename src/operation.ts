@@ -13,7 +13,7 @@
 // AbortController (whose signal costs about 5 µs to create) and the lifetime timer are made only
 // when needed.
 
-import type { OperationRecord, TerminalUpdate } from './stores/store.js';
+import type { OperationRecord, Redelivery, TerminalUpdate } from './stores/store.js';
 import type { OperationStatus, Progress, TerminalStatus } from './types.js';
 import type { Waiter } from './waiter.js';
 
@@ -33,6 +33,7 @@ export type OperationState = Pick<
   | 'error'
   | 'progress'
   | 'inputRequests'
+  | 'attempt'
 >;
 
 /** An operation whose work runs in this process. */
@@ -52,6 +53,11 @@ export class LocalOperation implements OperationState {
   inputRequests: Readonly<Record<string, unknown>> | undefined = undefined;
   /** Its work's waits for input, by key: woken when an answer may have come. */
   inputWaits: Map<string, () => void> | undefined = undefined;
+  /** For redeliverable work: how it can be run again elsewhere, and which run this is. */
+  redelivery: Redelivery | undefined = undefined;
+  attempt: number | undefined = undefined;
+  /** Handed back by a graceful drain: it runs elsewhere now, and nothing here ends it. */
+  handedBack = false;
   /** True once it has an id and a record in the store (and so can be found by id). */
   published = false;
   /** The store's insert of its record, while it is pending; later writes chain after it. */
@@ -121,14 +127,31 @@ export class LocalOperation implements OperationState {
       this.result = value;
       this.resultError = this.#resultErrorOf(value);
     } else this.error = value as Error;
-    if (this.#lifetimeTimer !== undefined) {
-      clearTimeout(this.#lifetimeTimer);
-      this.#lifetimeTimer = undefined;
-    }
+    this.disarmLifetime();
     // An ended operation waits for no input (the store drops it too); its waits wake to find that.
     this.inputRequests = undefined;
     if (this.inputWaits !== undefined) for (const wake of [...this.inputWaits.values()]) wake();
     return true;
+  }
+
+  /** Clears its lifetime timer (it ended, or left this process). */
+  disarmLifetime(): void {
+    if (this.#lifetimeTimer !== undefined) {
+      clearTimeout(this.#lifetimeTimer);
+      this.#lifetimeTimer = undefined;
+    }
+  }
+
+  /**
+   * Undoes its end (the store refused it: the work runs elsewhere now): running again, as far as
+   * what it answers goes. Only for an operation that leaves this process at once.
+   */
+  reopen(): void {
+    this.status = 'running';
+    this.finishedAt = undefined;
+    this.result = undefined;
+    this.resultError = undefined;
+    this.error = undefined;
   }
 
   /**
@@ -149,7 +172,7 @@ export class LocalOperation implements OperationState {
 
   /** Its record as the store's `insert()` takes it: running, under its id. */
   runningRecord(): OperationRecord {
-    return {
+    const record: OperationRecord = {
       id: this.id!,
       type: this.type,
       owner: this.owner,
@@ -162,10 +185,17 @@ export class LocalOperation implements OperationState {
       error: undefined,
       progress: this.progress,
     };
+    // Only redeliverable work's record carries the two fields: the others stay as small as before.
+    return this.redelivery === undefined
+      ? record
+      : { ...record, redelivery: this.redelivery, attempt: this.attempt };
   }
 
-  /** Its end as the store's `finish()` takes it, `retentionMs` deciding when the record expires. */
-  terminalUpdate(retentionMs: number): TerminalUpdate {
+  /**
+   * Its end as the store's `finish()` takes it, `retentionMs` deciding when the record expires;
+   * `byWork` when the work itself ended (see {@link TerminalUpdate.runner}).
+   */
+  terminalUpdate(retentionMs: number, byWork: boolean): TerminalUpdate {
     return {
       status: this.status as TerminalStatus,
       result: this.result,
@@ -173,6 +203,7 @@ export class LocalOperation implements OperationState {
       error: this.error,
       finishedAt: this.finishedAt!,
       expiresAt: this.finishedAt! + retentionMs,
+      runner: byWork,
     };
   }
 

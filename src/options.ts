@@ -6,7 +6,7 @@
  * @module
  */
 import { decodeCursor } from './cursor.js';
-import type { ListPosition, OperationStore } from './stores/store.js';
+import type { ListPosition, OperationStore, Redelivery } from './stores/store.js';
 import type { OperationStatus, Progress } from './types.js';
 import {
   checkCount,
@@ -187,6 +187,37 @@ export interface ExecuteOptions<T = unknown> {
    * @defaultValue none: `resultError` is always `undefined`
    */
   resultError?: ((result: T) => string | undefined) | undefined;
+  /**
+   * Declares the work redeliverable: idempotent, so that if the process running it dies, another
+   * process sharing the store (a replica on the same `RedisStore`) may run it again, as the job
+   * `job` (defined there with {@link Executor.defineJob}) with `args`. The operation keeps its id,
+   * owner and waiters; its snapshot's `attempt` counts the runs. Without it, work cut off by its
+   * process's death is never run again: it ends with a `ReplicaLostError`, outcome unknown.
+   * On a store that does not redeliver (memory, SQLite) the work runs once (the job must be
+   * defined all the same).
+   */
+  redeliver?: RedeliverOptions | undefined;
+}
+
+/** See {@link ExecuteOptions.redeliver}. */
+export interface RedeliverOptions {
+  /** The job to run again, as {@link Executor.defineJob} defined it on every process. */
+  job: string;
+  /** Its arguments: a JSON value, kept with the record until the operation ends. */
+  args?: unknown;
+  /**
+   * Runs in all, the first included, that the loss of the process running it may start; past it,
+   * the operation fails with a `ReplicaLostError`. A run handed back by a graceful drain
+   * (`stop()`) does not count.
+   * @defaultValue 3
+   */
+  attempts?: number | undefined;
+  /**
+   * The wait before the first run again, in milliseconds, doubled for each one after it (at most
+   * an hour).
+   * @defaultValue 1000
+   */
+  backoffMs?: number | undefined;
 }
 
 /** Options of one `continue()` call. */
@@ -269,6 +300,7 @@ const STATUSES: ReadonlySet<unknown> = new Set<OperationStatus>([
 
 const EXECUTOR_KEYS = new Set([...Object.keys(DEFAULTS), 'store']);
 const EXECUTE_KEYS = new Set([
+  'redeliver',
   'type',
   'waitMs',
   'owner',
@@ -381,6 +413,7 @@ export interface ParsedExecute {
   readonly estimateMs: number | undefined;
   readonly onProgress: ((progress: Progress) => void) | undefined;
   readonly resultError: ((result: never) => string | undefined) | undefined;
+  readonly redelivery: Redelivery | undefined;
 }
 
 export function parseExecute(options: unknown, executor: ResolvedExecutorOptions): ParsedExecute {
@@ -401,7 +434,43 @@ export function parseExecute(options: unknown, executor: ResolvedExecutorOptions
         : checkMilliseconds('estimateMs', o.estimateMs, Number.MAX_SAFE_INTEGER),
     onProgress: checkOptionalFunction('onProgress', o.onProgress) as ParsedExecute['onProgress'],
     resultError: checkOptionalFunction('resultError', o.resultError) as ParsedExecute['resultError'],
+    redelivery: o.redeliver === undefined ? undefined : parseRedeliver(o.redeliver),
   };
+}
+
+const REDELIVER_KEYS = new Set(['job', 'args', 'attempts', 'backoffMs']);
+const MAX_ATTEMPTS = 100;
+/** The longest wait before a run again (backoffMs doubles up to it). */
+export const MAX_BACKOFF_MS = 3_600_000;
+
+/** `redeliver`, checked, defaults applied. */
+export function parseRedeliver(options: unknown): Redelivery {
+  const o = checkOptions('`redeliver`', options, REDELIVER_KEYS);
+  const job = checkOptionalString('redeliver.job', o.job);
+  if (job === undefined || job === '') {
+    throw new TypeError(`Expected \`redeliver.job\` to be a job name, got ${describeValue(o.job)}`);
+  }
+  let json: string | undefined;
+  try {
+    json = o.args === undefined ? 'null' : JSON.stringify(o.args);
+  } catch (error) {
+    throw new TypeError(
+      `Expected \`redeliver.args\` to be a JSON value: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  // A function or a symbol: JSON has no such value, and a run elsewhere would get nothing.
+  if (json === undefined) {
+    throw new TypeError(`Expected \`redeliver.args\` to be a JSON value, got ${describeValue(o.args)}`);
+  }
+  const attempts = checkCount('redeliver.attempts', o.attempts ?? 3, 1);
+  if (attempts > MAX_ATTEMPTS) {
+    throw new RangeError(
+      `Expected \`redeliver.attempts\` to be at most ${MAX_ATTEMPTS}, got ${describeValue(attempts)}`,
+    );
+  }
+  const backoffMs = checkMilliseconds('redeliver.backoffMs', o.backoffMs ?? 1000, MAX_BACKOFF_MS);
+  // The arguments as the store will hand them back: what a run elsewhere gets.
+  return { job, args: JSON.parse(json) as unknown, attempts, backoffMs };
 }
 
 function checkOptionalFunction(name: string, value: unknown): unknown {

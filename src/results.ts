@@ -76,6 +76,7 @@ export function snapshotOf(
       state.status === 'running' && inputCount(state.inputRequests) > 0 ? state.inputRequests : undefined,
     error: state.error,
     resultError: state.resultError,
+    ...(state.attempt === undefined ? {} : { attempt: state.attempt }),
   };
 }
 

@@ -65,6 +65,19 @@ export interface InputOptions {
 /** The work itself: sync or async, returning the result or throwing/rejecting with anything. */
 export type OperationFunction<T> = (context: OperationContext) => T | PromiseLike<T>;
 
+/**
+ * A job: redeliverable work defined by name on every process (`Executor.defineJob`), run again
+ * from its arguments when the process running it dies, or hands it back. `run` says whose it is
+ * and its `attempt`: the runs a loss started, the first run included (2 and up after a death; a
+ * hand-back is not counted, so a run handed back goes on with the number it had). Any run of a
+ * job may follow an earlier one that did part of the work.
+ */
+export type JobFunction<T> = (
+  args: unknown,
+  context: OperationContext,
+  run: { readonly owner: string | undefined; readonly attempt: number },
+) => T | PromiseLike<T>;
+
 /** Fields every {@link OperationResult} variant carries. */
 interface ResultBase {
   /** The operation type given to `execute()` (`"operation"` when none was). */
@@ -172,6 +185,12 @@ export interface OperationSnapshot {
   readonly error: Error | undefined;
   /** For `completed`: the error the result reports of its own (see {@link CompletedResult.resultError}). */
   readonly resultError: string | undefined;
+  /**
+   * For redeliverable work (`ExecuteOptions.redeliver`): which run this is, from 1 up (2 once
+   * another process ran it again after the first one's process died; always 1 on a store that
+   * does not redeliver).
+   */
+  readonly attempt?: number | undefined;
 }
 
 /** What `cancel()` answers. */

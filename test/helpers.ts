@@ -25,6 +25,20 @@ export function never<T = never>(): Promise<T> {
   return new Promise<T>(() => undefined);
 }
 
+/**
+ * Work that runs until its signal fires, then rejects with the signal's reason, handing it to
+ * `onAbort` first (so that a test can wait on the abort).
+ */
+export function untilAborted(onAbort?: (reason: unknown) => void) {
+  return ({ signal }: { signal: AbortSignal }): Promise<never> =>
+    new Promise<never>((_resolve, reject) =>
+      signal.addEventListener('abort', () => {
+        onAbort?.(signal.reason);
+        reject(signal.reason);
+      }),
+    );
+}
+
 /** Resolves once every promise reaction already queued has run (settles our own promise chains). */
 export async function flushMicrotasks(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();

@@ -2,10 +2,16 @@
 // its own on a free port, stops it and starts it again (never the shared one).
 import { createClient, TimeoutError } from '@redis/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Executor, ExecutorStoppedError, OperationNotFoundError, StoreError } from '../src/index.js';
+import {
+  Executor,
+  ExecutorStoppedError,
+  OperationNotFoundError,
+  ReplicaLostError,
+  StoreError,
+} from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
-import { deferred, expectStatus, never } from './helpers.js';
-import { type OwnRedis, ownRedis, subscribed, uniquePrefix } from './redis-server.js';
+import { deferred, expectStatus, never, untilAborted } from './helpers.js';
+import { type OwnRedis, ownRedis, partitionable, subscribed, uniquePrefix } from './redis-server.js';
 
 /** Short, so that a command queued while Redis is down fails soon. */
 const COMMAND_TIMEOUT_MS = 200;
@@ -62,6 +68,39 @@ describe('a RedisStore whose Redis is unreachable', () => {
       `The operation store failed (read of operation ${r.id}): ${unreachable}`,
     );
   });
+});
+
+describe('a replica that serves redelivered work, while Redis is unreachable', () => {
+  it('stops, and closes its store, without waiting for Redis to come back', async () => {
+    server = await ownRedis({ appendonly: false });
+    const { executor, store } = await replica(server.url, uniquePrefix());
+    executor.defineJob('job', () => 'done'); // this replica now takes redelivered work (BullMQ's worker)
+    const work = deferred<string>();
+    expectStatus(
+      await executor.execute(() => work.promise, { waitMs: 0, redeliver: { job: 'job' } }),
+      'running',
+    );
+    await server.stop();
+    // Each resolves (the test's own timeout is the failure): the worker is closed without waiting.
+    await executor.stop();
+    await store.close();
+    opened = opened.filter((made) => made.store !== store);
+  }, 30_000);
+
+  it('does not spin the CPU while Redis is away (a BullMQ worker failing at once, over and over, would)', async () => {
+    server = await ownRedis({ appendonly: false });
+    const { executor } = await replica(server.url, uniquePrefix());
+    executor.defineJob('job', () => 'done'); // this replica now serves: BullMQ's worker starts
+    await executor.execute(() => 1, { waitMs: 0, redeliver: { job: 'job' } });
+    await server.stop();
+    // What is measured is the CPU this process uses over two seconds of outage: a loop that asks
+    // Redis again at once after each failure takes all of a core (about 2000 ms of it); a worker
+    // that waits for its connection to come back takes a few ms.
+    const before = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const used = process.cpuUsage(before);
+    expect((used.user + used.system) / 1000).toBeLessThan(1000);
+  }, 30_000);
 });
 
 describe('a Redis restart that loses the records (no persistence)', () => {
@@ -183,6 +222,86 @@ describe('leases across an outage', () => {
     expect(expectStatus(await a.executor.continue(ids[1]!, { waitMs: 10_000 }), 'completed').result).toBe(
       'b done',
     );
+  }, 30_000);
+});
+
+describe('redeliverable work when its replica cannot renew its lease', () => {
+  const LEASE_MS = 1500;
+  it('stops before the lease runs out (its signal fires), is handed back, and runs again once Redis is back; other work runs on', async () => {
+    server = await ownRedis({ appendonly: true });
+    const prefix = uniquePrefix();
+    const a = await replica(server.url, prefix, 5000, LEASE_MS);
+    const b = await replica(server.url, prefix, 5000, LEASE_MS);
+    const runs: string[] = [];
+    for (const [name, r] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      r.executor.defineJob('resize', (_args, _context, { attempt }) => {
+        runs.push(`${name} attempt ${attempt}`);
+        return 'resized';
+      });
+    }
+    const stopped = deferred<unknown>();
+    const plain = deferred<string>();
+    const redeliverable = expectStatus(
+      await a.executor.execute(untilAborted(stopped.resolve), {
+        waitMs: 0,
+        redeliver: { job: 'resize', backoffMs: 0 },
+      }),
+      'running',
+    ).id;
+    const other = expectStatus(await a.executor.execute(() => plain.promise, { waitMs: 0 }), 'running').id;
+    await server.stop();
+    // Before its lease can run out, A stops the redeliverable work: nobody can run it twice at once.
+    const reason = await stopped.promise;
+    expect(reason).toBeInstanceOf(ReplicaLostError);
+    await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS));
+    await server.start();
+    await subscribed(server.url, `${prefix}events`, 2);
+
+    // Once Redis is back, the hand-back lands and a replica runs it again; a lost lease costs no attempt.
+    const again = expectStatus(await b.executor.continue(redeliverable, { waitMs: 10_000 }), 'completed');
+    expect(again.result).toBe('resized');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatch(/^[ab] attempt 1$/);
+    // The other work ran on through the outage, and its end is kept.
+    plain.resolve('plain done');
+    expect(expectStatus(await b.executor.continue(other, { waitMs: 10_000 }), 'completed').result).toBe(
+      'plain done',
+    );
+  }, 30_000);
+});
+
+describe('a replica partitioned from Redis (the others still reach it)', () => {
+  const LEASE_MS = 1000;
+
+  it('stops its redeliverable work before another replica reaps it and runs that work again', async () => {
+    server = await ownRedis({ appendonly: false });
+    const prefix = uniquePrefix();
+    const proxy = await partitionable(server.port);
+    const a = await replica(proxy.url, prefix, 200, LEASE_MS);
+    const b = await replica(server.url, prefix, 200, LEASE_MS);
+    // What happened, in the order it happened (one process: one timeline).
+    const timeline: string[] = [];
+    a.executor.defineJob('index', () => 'indexed by a');
+    b.executor.defineJob('index', (_args, _context, { attempt }) => {
+      timeline.push(`b runs it again (attempt ${attempt})`);
+      return 'indexed by b';
+    });
+    const id = expectStatus(
+      await a.executor.execute(
+        untilAborted((reason) => timeline.push(`a stops it (${(reason as Error).name})`)),
+        { waitMs: 0, redeliver: { job: 'index', backoffMs: 0 } },
+      ),
+      'running',
+    ).id;
+    const waiting = b.executor.continue(id, { waitMs: 15_000 });
+    await proxy.cut();
+
+    const done = expectStatus(await waiting, 'completed');
+    expect(done.result).toBe('indexed by b');
+    expect(timeline).toEqual(['a stops it (ReplicaLostError)', 'b runs it again (attempt 2)']);
   }, 30_000);
 });
 

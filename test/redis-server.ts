@@ -2,7 +2,7 @@
 // PATH on a free port. If none can be had the tests fail saying so: CI must always run them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
@@ -147,4 +147,53 @@ export async function subscribed(url: string, channel: string, count: number): P
   } finally {
     await client.quit();
   }
+}
+
+/** A TCP proxy to a Redis, for one replica's connections: cut, it partitions that replica alone. */
+export interface Partitionable {
+  /** The Redis URL to give the replica. */
+  readonly url: string;
+  /** Cuts every connection through it and refuses new ones, for good. */
+  cut(): Promise<void>;
+}
+
+/**
+ * Starts a proxy on a free port to the Redis on `port`. With `cutOnSend`, the first connection
+ * that sends a command holding that text is cut before the command reaches Redis, as if Redis
+ * went away at that very moment (once; later connections and commands pass).
+ */
+export async function partitionable(port: number, options?: { cutOnSend?: string }): Promise<Partitionable> {
+  const sockets = new Set<Socket>();
+  let cutOnSend = options?.cutOnSend;
+  const proxy = createServer((downstream) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const socket of [downstream, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        downstream.destroy();
+        upstream.destroy();
+      });
+    }
+    downstream.on('data', (chunk: Buffer) => {
+      if (cutOnSend !== undefined && chunk.includes(cutOnSend)) {
+        cutOnSend = undefined;
+        downstream.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(downstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const address = proxy.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${address.port}`,
+    async cut() {
+      const closed = new Promise((resolve) => proxy.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
 }

@@ -11,8 +11,10 @@ import {
   type OperationResult,
   type Progress,
   type ProgressReporter,
+  type RedeliverOptions,
   type RunningResult,
 } from '../index.js';
+import { parseRedeliver } from '../options.js';
 import { checkMilliseconds, checkOptions, describeValue } from '../validate.js';
 import {
   checkToolInputRequest,
@@ -47,6 +49,13 @@ export interface LongRunningContext {
    * not identified (the operation id is then the only capability).
    */
   readonly owner: string | undefined;
+  /**
+   * The call's attempt: 1, or more for a tool declared `redeliver` that another replica runs again
+   * after the one running it died (check what the earlier run did before doing it again). A run
+   * handed back by a stopping replica keeps its number (it is not counted), though it is a run
+   * again too.
+   */
+  readonly attempt: number;
   /**
    * Asks the client for input while the work runs (the tasks extension's `input_required`):
    * `elicitation/create`, `sampling/createMessage` or `roots/list`, with its params. The call is
@@ -99,9 +108,19 @@ export interface LongRunningOptions<Args> {
    * @defaultValue false
    */
   cancelOnAbort?: boolean | undefined;
+  /**
+   * Declares the tool idempotent: when the replica running a call dies (or hands it back while
+   * stopping), another replica sharing the `RedisStore` runs the handler again with the same
+   * arguments, under the same operation id, up to `attempts` runs in all, waiting `backoffMs`
+   * (doubled each time) before each. `true` takes the defaults. A run again has no client to ask
+   * for input (`input()` rejects with `InputUnavailableError`). Without it, a call cut off by its
+   * replica's death ends "outcome unknown" and is never run again behind anyone's back.
+   * @defaultValue off; `true` or `{}` is `{ attempts: 3, backoffMs: 1000 }`
+   */
+  redeliver?: true | Pick<RedeliverOptions, 'attempts' | 'backoffMs'> | undefined;
 }
 
-const LONG_RUNNING_KEYS = ['waitMs', 'background', 'estimate', 'cancelOnAbort'] as const;
+const LONG_RUNNING_KEYS = ['waitMs', 'background', 'estimate', 'cancelOnAbort', 'redeliver'] as const;
 
 /** Checks a result's `structuredContent` against the tool's output schema: what is wrong, or `undefined`. */
 export type OutputCheck = (structuredContent: unknown) => Promise<string | undefined>;
@@ -121,7 +140,16 @@ export function splitToolConfig(
     config,
     new Set([...sdkKeys, ...LONG_RUNNING_KEYS]),
   );
-  const { waitMs, background, estimate, cancelOnAbort, ...sdkConfig } = given;
+  const { waitMs, background, estimate, cancelOnAbort, redeliver, ...sdkConfig } = given;
+  if (redeliver !== undefined && redeliver !== true) {
+    if (typeof redeliver !== 'object' || redeliver === null) {
+      throw new TypeError(
+        `Expected \`redeliver\` to be true or { attempts, backoffMs }, got ${describeValue(redeliver)}`,
+      );
+    }
+    // Checked as execute() will check it, so that a bad value fails registration, not a call.
+    parseRedeliver({ ...checkOptions('`redeliver`', redeliver, REDELIVER_TOOL_KEYS), job: name });
+  }
   if (waitMs !== undefined) checkMilliseconds('waitMs', waitMs, Number.MAX_SAFE_INTEGER);
   if (background !== undefined && background !== 'auto') {
     throw new TypeError(`Expected \`background\` to be "auto", got ${describeValue(background)}`);
@@ -137,8 +165,38 @@ export function splitToolConfig(
   }
   return {
     sdkConfig,
-    options: { waitMs, background, estimate, cancelOnAbort } as LongRunningOptions<never>,
+    options: { waitMs, background, estimate, cancelOnAbort, redeliver } as LongRunningOptions<never>,
   };
+}
+
+const REDELIVER_TOOL_KEYS = new Set(['attempts', 'backoffMs']);
+
+/**
+ * The redeliverable tools of each executor, by name: the latest registration of a name (each
+ * session's server registers its tools again) is the one a run again calls. The job is defined
+ * on the executor once per name.
+ */
+const toolJobs = new WeakMap<object, Map<string, LongRunningTool>>();
+
+function defineToolJob(executor: OperationTools['executor'], tool: LongRunningTool): void {
+  let tools = toolJobs.get(executor);
+  if (tools === undefined) {
+    tools = new Map();
+    toolJobs.set(executor, tools);
+  }
+  if (!tools.has(tool.name)) {
+    const byName = tools;
+    executor.defineJob(
+      tool.name,
+      (args, context, run) => {
+        const latest = byName.get(tool.name) ?? tool;
+        return latest.work(args, run.owner, undefined, run.attempt)(context);
+      },
+      { resultError: toolErrorOf },
+    );
+  }
+  // Once defined (a definition that threw leaves nothing behind, so the next registration tries again).
+  tools.set(tool.name, tool);
 }
 
 /**
@@ -184,6 +242,14 @@ export class LongRunningTool {
     this.#options = options;
     this.#handler = handler;
     this.#checkOutput = checkOutput;
+    if (options.redeliver !== undefined) defineToolJob(tools.executor, this);
+  }
+
+  /** `execute()`'s `redeliver` for a call with `args`, for a redeliverable tool. */
+  #redeliverOf(args: unknown): { redeliver?: RedeliverOptions } {
+    const declared = this.#options.redeliver;
+    if (declared === undefined) return {};
+    return { redeliver: { ...(declared === true ? {} : declared), job: this.name, args } };
   }
 
   /**
@@ -202,6 +268,7 @@ export class LongRunningTool {
         signal: call.signal,
         onProgress: (progress) => forwarder.send(progress),
         resultError: toolErrorOf,
+        ...this.#redeliverOf(args),
         ...(task?.atOnce === true
           ? { waitMs: 0 }
           : {
@@ -239,14 +306,21 @@ export class LongRunningTool {
       waitMs: 0,
       onProgress,
       resultError: toolErrorOf,
+      ...this.#redeliverOf(args),
     });
   }
 
   /**
    * The work of one call, as an operation: the handler, its result checked. Its input goes to the
    * client through the task `task` hands the call over as; without one, no input can be had.
+   * `attempt` is which run it is (a redeliverable tool's run again on another replica: 2 and up).
    */
-  work(args: unknown, owner: string | undefined, task?: TaskHandOff): OperationFunction<CallToolResult> {
+  work(
+    args: unknown,
+    owner: string | undefined,
+    task?: TaskHandOff,
+    attempt = 1,
+  ): OperationFunction<CallToolResult> {
     return async (context: OperationContext): Promise<CallToolResult> => {
       const input = async (request: InputRequest): Promise<Record<string, unknown>> => {
         const checked = checkToolInputRequest(request);
@@ -263,6 +337,7 @@ export class LongRunningTool {
         },
         progress: context.progress,
         owner,
+        attempt,
         input,
         elicit: (params) => input({ method: 'elicitation/create', params }) as Promise<ElicitResult>,
       };

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from '@redis/client';
 import pTimeout from 'p-timeout';
-import { ReplicaLostError } from '../errors.js';
+import { OperationLifetimeError, ReplicaLostError } from '../errors.js';
+import { MAX_BACKOFF_MS } from '../options.js';
 import {
   answerOwnUpdate,
   deserializeError,
@@ -14,12 +15,14 @@ import type {
   OperationRecord,
   OperationStore,
   RecordFilter,
+  Redelivery,
   StoreChange,
   TerminalUpdate,
 } from '../stores/store.js';
 import type { OperationStatus, Progress } from '../types.js';
 import { checkCount, checkMilliseconds, checkOptions, describeValue } from '../validate.js';
 import { ConnectionState } from './connection.js';
+import { RedeliveryQueue } from './redelivery-queue.js';
 
 const OPTION_KEYS = new Set(['url', 'prefix', 'leaseMs', 'maxResultBytes', 'commandTimeoutMs']);
 
@@ -57,6 +60,9 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number | undefined;
 }
 
+/** The part of its lease after which a replica that could not renew stops its redeliverable work. */
+const FENCE_AT = 0.8;
+
 /** Index entries read per round trip by `list()`, and pruned per round trip by `sweep()`. */
 const LIST_BATCH = 200;
 const SWEEP_BATCH = 1000;
@@ -66,7 +72,9 @@ const ownerTag = (owner: string | undefined) => (owner === undefined ? 'n' : `s:
 
 // Makes a running record terminal, once, atomically: the compare-and-set every replica shares.
 // KEYS: record, all-operations zset. ARGV: owner tag (or '*' for any), status, finished_at,
-// expires_at, result, error, channel, id, prefix, result_error ('' for none). Drops the record's
+// expires_at, result, error, channel, id, prefix, result_error ('' for none), and the replica
+// writing as the one running the work ('' for another writer: a cancel, the reaper), whose write
+// applies only while the record says it runs it (else it answers unapplied). Drops the record's
 // input (fields ir:<key> and ia:<key>). Answers {applied (1 or 0), the record's fields}:
 // only the script knows whether this write won (two writers may bring the same status and time).
 // An applied write's answer leaves out result and error: the writer has them already, and they
@@ -76,6 +84,9 @@ local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return false end
 if ARGV[1] ~= '*' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return false end
 if s ~= 'running' then return {0, redis.call('HGETALL', KEYS[1])} end
+if ARGV[11] ~= '' and redis.call('HGET', KEYS[1], 'replica') ~= ARGV[11] then
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3], 'expires_at', ARGV[4], 'result', ARGV[5], 'error', ARGV[6], 'result_error', ARGV[10])
 local record = {}
 local fields = redis.call('HGETALL', KEYS[1])
@@ -100,20 +111,23 @@ return {1, record}
 
 // Adds a running record, unless the id exists. KEYS: record, owner index (by start time), all-
 // operations zset (by expiry), this replica's running set. ARGV: id, owner tag, type, started_at,
-// progress, replica.
+// progress, replica, then for redeliverable work its redelivery JSON (see REQUEUE).
 const INSERT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'owner', ARGV[2], 'type', ARGV[3], 'status', 'running',
   'started_at', ARGV[4], 'progress', ARGV[5], 'replica', ARGV[6])
+if ARGV[7] then redis.call('HSET', KEYS[1], 'redelivery', ARGV[7], 'attempt', 1, 'run', 1) end
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('ZADD', KEYS[3], '+inf', ARGV[1] .. ' ' .. ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[1])
 return 1
 `;
 
-// Records progress on a running record only. KEYS: record. ARGV: owner tag, progress JSON.
+// Records progress on a running record only, from the replica running it (a run handed back, or
+// run again elsewhere, writes nothing). KEYS: record. ARGV: owner tag, progress JSON, replica.
 const PROGRESS = `
-if redis.call('HGET', KEYS[1], 'status') == 'running' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+if redis.call('HGET', KEYS[1], 'status') == 'running' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1]
+  and redis.call('HGET', KEYS[1], 'replica') == ARGV[3] then
   redis.call('HSET', KEYS[1], 'progress', ARGV[2])
 end
 return 0
@@ -123,10 +137,12 @@ return 0
 // ia:<key>; both JSON that the scripts move as they are, never decode. A change is published as
 // "<id> asked" or "<id> answered", so that the replica running the work wakes at once.
 
-// Adds an input request to a running record. KEYS: record. ARGV: owner tag, key, request JSON,
-// channel, id. Answers 1, or 0 when the record is not running (or not the owner's).
+// Adds an input request to a running record, from the replica running it. KEYS: record. ARGV: owner
+// tag, key, request JSON, channel, id, replica. Answers 1, or 0 when the record is not running (or
+// not the owner's, or run by another replica now).
 const REQUEST_INPUT = `
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1]
+  or redis.call('HGET', KEYS[1], 'replica') ~= ARGV[6] then
   return 0
 end
 redis.call('HSET', KEYS[1], 'ir:' .. ARGV[2], ARGV[3])
@@ -165,6 +181,110 @@ if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'ir:' .. ARGV[2]) end
 return false
 `;
 
+// Redelivery (see redelivery-queue.ts). A redeliverable record has the fields redelivery (JSON: job,
+// args, attempts, backoffMs), attempt (runs a loss started, the first included) and run (every
+// run, hand-backs included: a queued job names its run, so that a stale one takes nothing). Its
+// field replica is '' while it is queued, between two runs. It stays in the running set of the
+// replica that last ran it until its job is added, so that a reaper repeats a requeue cut short.
+
+// The input of a run that ended without an end (its replica died, or handed it back): its requests
+// and answers go, since the next run asks afresh.
+const DROP_INPUT = `
+local function drop_input()
+  local fields = redis.call('HKEYS', KEYS[1])
+  for i = 1, #fields do
+    local prefix = string.sub(fields[i], 1, 3)
+    if prefix == 'ir:' or prefix == 'ia:' then redis.call('HDEL', KEYS[1], fields[i]) end
+  end
+end
+`;
+
+// A replica is gone: its record goes back to the queue if it may, or is lost. KEYS: record. ARGV:
+// the dead replica. Answers {'requeue', run, attempt, backoffMs} (queued now, or queued already by
+// a requeue cut short: add its job), 'lost' (fail it: not redeliverable, or out of attempts), or
+// false (nothing to do: ended, gone, or another replica's now).
+const REQUEUE = `
+${DROP_INPUT}
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return false end
+local replica = redis.call('HGET', KEYS[1], 'replica')
+local redelivery = redis.call('HGET', KEYS[1], 'redelivery')
+if replica ~= ARGV[1] and not (redelivery and replica == '') then return false end
+if not redelivery then return 'lost' end
+local spec = cjson.decode(redelivery)
+local attempt = tonumber(redis.call('HGET', KEYS[1], 'attempt'))
+local run = tonumber(redis.call('HGET', KEYS[1], 'run'))
+if replica == ARGV[1] then
+  if attempt >= spec.attempts then return 'lost' end
+  attempt = attempt + 1
+  run = run + 1
+  redis.call('HSET', KEYS[1], 'replica', '', 'attempt', attempt, 'run', run)
+  drop_input()
+end
+return {'requeue', run, attempt, tostring(spec.backoffMs)}
+`;
+
+// This replica hands a running redeliverable record back, uncounted (a graceful drain, or its lease
+// in doubt). KEYS: record. ARGV: owner tag, this replica. Answers the run queued (a record queued
+// already, by a hand-back cut short or by a reaper, answers its run: its job is added again, once),
+// or false when it is not this replica's to give (ended, gone, or another replica runs it).
+const HAND_BACK = `
+${DROP_INPUT}
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1]
+  or not redis.call('HGET', KEYS[1], 'redelivery') then
+  return false
+end
+local replica = redis.call('HGET', KEYS[1], 'replica')
+if replica == '' then return tonumber(redis.call('HGET', KEYS[1], 'run')) end
+if replica ~= ARGV[2] then return false end
+local run = redis.call('HINCRBY', KEYS[1], 'run', 1)
+redis.call('HSET', KEYS[1], 'replica', '')
+drop_input()
+return run
+`;
+
+// The hand-back's job is queued: the record leaves this replica's running set, unless this replica
+// took it again meanwhile, and is watched as queued while no replica has taken it. KEYS: record,
+// this replica's running set, queued zset. ARGV: id, this replica, when its job is due.
+const RELEASE = `
+local replica = redis.call('HGET', KEYS[1], 'replica')
+if replica ~= ARGV[2] then redis.call('SREM', KEYS[2], ARGV[1]) end
+if replica == '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end
+return 0
+`;
+
+// A record queued this long past its job's due time was not taken: BullMQ lost the job (failed
+// for good, or removed), or no replica serves. KEYS: record, queued zset. ARGV: id, now. Answers
+// false (not queued any more: forgotten), {'expired', maxLifetimeMs} (its lifetime is over: fail
+// it), or the run whose job to queue again (checked again later).
+const CHECK_QUEUED = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= '' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return false
+end
+local spec = cjson.decode(redis.call('HGET', KEYS[1], 'redelivery'))
+local lifetime = spec.maxLifetimeMs
+if type(lifetime) == 'number' and tonumber(redis.call('HGET', KEYS[1], 'started_at')) + lifetime <= tonumber(ARGV[2]) then
+  return {'expired', lifetime}
+end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return tonumber(redis.call('HGET', KEYS[1], 'run'))
+`;
+
+// A replica takes a queued record for its run. KEYS: record, this replica's running set, queued
+// zset. ARGV: run, this replica. Answers the record's fields, or false when it is not queued for that run (a stale
+// or repeated job, an operation that ended meanwhile).
+const CLAIM = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' or redis.call('HGET', KEYS[1], 'replica') ~= ''
+  or redis.call('HGET', KEYS[1], 'run') ~= ARGV[1] then
+  return false
+end
+local id = redis.call('HGET', KEYS[1], 'id')
+redis.call('HSET', KEYS[1], 'replica', ARGV[2])
+redis.call('SADD', KEYS[2], id)
+redis.call('ZREM', KEYS[3], id)
+return redis.call('HGETALL', KEYS[1])
+`;
+
 /**
  * A store that several server replicas share through Redis: any replica answers `continue`,
  * `cancel`, `get` and `list` for any operation, while the work runs on the replica that started
@@ -190,6 +310,14 @@ export class RedisStore implements OperationStore {
   readonly #connection: ConnectionState;
   #size = 0;
   #closed = false;
+  /** BullMQ's queue of operations to run again, or why there is none. */
+  readonly #redeliveries: RedeliveryQueue | string;
+  /** Fires when this replica's lease is about to run out unrenewed (see #armFence). */
+  #fenceTimer: NodeJS.Timeout | undefined = undefined;
+  /** From the fence on, until a renewal lands: this replica takes no redelivered work. */
+  #leaseInDoubt = false;
+  /** Whether a beat has renewed the lease yet (the first one adds this replica). */
+  #renewedOnce = false;
   /** Since when this replica's beats succeed, without a failure since (see #renewAndReap). */
   #renewingSince: number | undefined = undefined;
 
@@ -201,7 +329,9 @@ export class RedisStore implements OperationStore {
     leaseMs: number,
     commandTimeoutMs: number,
     maxResultBytes: number,
+    redeliveries: RedeliveryQueue | string,
   ) {
+    this.#redeliveries = redeliveries;
     this.#client = client;
     this.#connection = connection;
     this.#subscriber = subscriber;
@@ -251,6 +381,7 @@ export class RedisStore implements OperationStore {
     const subscriber = client.duplicate();
     subscriber.on('error', () => undefined);
     await subscriber.connect();
+    const redeliveries = await RedeliveryQueue.load(url, prefix, leaseMs, commandTimeoutMs);
     const store = new RedisStore(
       client,
       connection,
@@ -259,6 +390,7 @@ export class RedisStore implements OperationStore {
       leaseMs,
       commandTimeoutMs,
       maxResultBytes,
+      redeliveries,
     );
     await subscriber.subscribe(`${prefix}events`, (message) => store.#onMessage(message));
     // Ready again after a lost connection (node-redis subscribes again by itself): whatever was
@@ -294,6 +426,7 @@ export class RedisStore implements OperationStore {
         String(record.startedAt),
         record.progress === undefined ? '' : JSON.stringify(record.progress),
         this.replica,
+        ...(record.redelivery === undefined ? [] : [JSON.stringify(record.redelivery)]),
       ],
     );
     if (Number(added) !== 1) throw new Error(`RedisStore: operation "${record.id}" already exists`);
@@ -317,14 +450,14 @@ export class RedisStore implements OperationStore {
   }
 
   async #setProgress(id: string, owner: string | undefined, progress: Progress): Promise<void> {
-    await this.#eval(PROGRESS, [this.#key(id)], [ownerTag(owner), JSON.stringify(progress)]);
+    await this.#eval(PROGRESS, [this.#key(id)], [ownerTag(owner), JSON.stringify(progress), this.replica]);
   }
 
   async requestInput(id: string, owner: string | undefined, key: string, request: unknown): Promise<boolean> {
     const asked = await this.#eval(
       REQUEST_INPUT,
       [this.#key(id)],
-      [ownerTag(owner), key, JSON.stringify(request), `${this.#prefix}events`, id],
+      [ownerTag(owner), key, JSON.stringify(request), `${this.#prefix}events`, id, this.replica],
     );
     return Number(asked) === 1;
   }
@@ -382,6 +515,7 @@ export class RedisStore implements OperationStore {
       result: written.result ?? '',
       resultError: written.resultError,
       error: written.error ?? '',
+      runner: update.runner === true ? this.replica : '',
     });
     if (answer === undefined) return undefined;
     // Unapplied: another writer's terminal state stands, and is answered as stored.
@@ -502,6 +636,47 @@ export class RedisStore implements OperationStore {
     }
   }
 
+  /**
+   * Runs redelivered work here: each redeliverable operation queued to run again (its replica died,
+   * or handed it back) that this replica takes is handed to `run`, once the record says this
+   * replica runs it. Throws when the `bullmq` package is missing.
+   */
+  serveRedeliveries(run: (record: OperationRecord) => void): () => Promise<void> {
+    const queue = this.#redeliveries;
+    if (typeof queue === 'string') throw new Error(`RedisStore: ${queue}`);
+    queue.serve(async (id, runNumber) => {
+      // Fenced: work taken now could be reaped as soon as it starts. BullMQ hands the job on.
+      if (this.#leaseInDoubt) throw new Error('this replica could not renew its lease in time');
+      const fields = await this.#eval(
+        CLAIM,
+        [this.#key(id), `${this.#prefix}running:${this.replica}`, `${this.#prefix}queued`],
+        [String(runNumber), this.replica],
+      );
+      if (!Array.isArray(fields)) return; // not queued for this run: nothing to take
+      run(recordOf(pairsOf(fields as string[])));
+    });
+    return () => queue.stopServing();
+  }
+
+  handBack(id: string, owner: string | undefined): Promise<boolean> {
+    return this.#explained(this.#handBack(id, owner));
+  }
+
+  async #handBack(id: string, owner: string | undefined): Promise<boolean> {
+    const queue = this.#redeliveries;
+    if (typeof queue === 'string') return false;
+    const run = await this.#eval(HAND_BACK, [this.#key(id)], [ownerTag(owner), this.replica]);
+    if (typeof run !== 'number') return false;
+    await queue.add(id, run, 0);
+    // Queued: no longer this replica's (until then, a reaper would requeue it, were this one to die).
+    await this.#eval(
+      RELEASE,
+      [this.#key(id), `${this.#prefix}running:${this.replica}`, `${this.#prefix}queued`],
+      [id, this.replica, String(Date.now())],
+    );
+    return true;
+  }
+
   watch(listener: (change: StoreChange) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -515,8 +690,14 @@ export class RedisStore implements OperationStore {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#fenceTimer);
     this.#listeners.clear();
-    await Promise.allSettled([this.#disconnect(this.#subscriber), this.#disconnect(this.#client)]);
+    const queue = this.#redeliveries;
+    await Promise.allSettled([
+      this.#disconnect(this.#subscriber),
+      this.#disconnect(this.#client),
+      typeof queue === 'string' ? undefined : queue.close(),
+    ]);
   }
 
   /**
@@ -547,8 +728,19 @@ export class RedisStore implements OperationStore {
   async #renewAndReap(): Promise<void> {
     const replicas = `${this.#prefix}replicas`;
     const asked = Date.now();
-    await this.#client.zAdd(replicas, { score: asked + this.#leaseMs, value: this.replica });
+    const added = await this.#client.zAdd(replicas, { score: asked + this.#leaseMs, value: this.replica });
     const now = Date.now();
+    this.#armFence(asked);
+    // Added anew, after the first time: another replica reaped this one (it was frozen, or cut off,
+    // past its lease). Its redeliverable work runs elsewhere now, or soon, even a run that began
+    // after the fence fired (started or taken as the connection came back): the fence again, for
+    // all of it. And what the reaper published may not have come: listeners read again.
+    if (added === 1 && this.#renewedOnce) {
+      this.#fence();
+      this.#onResumed();
+    }
+    this.#renewedOnce = true;
+    this.#leaseInDoubt = false;
     // A renewal held up (queued while Redis was unreachable) is no sign of health either.
     if (now - asked > this.#leaseMs / 3) this.#renewingSince = undefined;
     this.#renewingSince ??= now;
@@ -560,7 +752,15 @@ export class RedisStore implements OperationStore {
     const reaping = now - this.#renewingSince >= this.#leaseMs;
     for (const dead of reaping ? await this.#client.zRangeByScore(replicas, '-inf', now) : []) {
       const error = serializeError(new ReplicaLostError(dead));
+      let requeueFailed = false;
       for (const id of await this.#client.sMembers(`${this.#prefix}running:${dead}`)) {
+        // A requeue that failed (BullMQ could not add the job) holds up no other operation, nor
+        // this replica's reaping: the dead replica's set stays, and the next beat tries again.
+        const requeued = await this.#requeue(id, dead).catch(() => {
+          requeueFailed = true;
+          return true;
+        });
+        if (requeued) continue;
         // Owner '*': the reaper acts for whoever owns it. Retention as for any failure: a lease's worth
         // would be too short to be read, so the lost operation stays as long as the longest wait.
         const expiresAt = now + Math.max(this.#leaseMs * 30, 300_000);
@@ -574,9 +774,86 @@ export class RedisStore implements OperationStore {
         } as const;
         await this.#finishAs('*', id, end);
       }
+      if (requeueFailed) continue;
       await this.#client.multi().del(`${this.#prefix}running:${dead}`).zRem(replicas, dead).exec();
     }
+    if (reaping) await this.#checkQueued(now).catch(() => undefined); // tried again next beat
     this.#size = await this.#client.zCard(`${this.#prefix}ops`);
+  }
+
+  /**
+   * Queued work that no replica took within two leases of its job's due time (BullMQ's stall check
+   * runs every lease): its job is queued again, should BullMQ have lost it (failed for good, or
+   * removed), and work whose lifetime ran out while queued (no replica serves its job) fails with
+   * an `OperationLifetimeError`, as it would have wherever it ran. So no queued record reads
+   * "running" past its lifetime.
+   */
+  async #checkQueued(now: number): Promise<void> {
+    const queue = this.#redeliveries;
+    if (typeof queue === 'string') return;
+    const queued = `${this.#prefix}queued`;
+    const overdue = await this.#client.zRangeByScore(queued, '-inf', now - 2 * this.#leaseMs, {
+      LIMIT: { offset: 0, count: LIST_BATCH },
+    });
+    for (const id of overdue) {
+      const answer = await this.#eval(CHECK_QUEUED, [this.#key(id), queued], [id, String(now)]);
+      if (typeof answer === 'number') await queue.ensure(id, answer);
+      else if (Array.isArray(answer)) {
+        const error = serializeError(new OperationLifetimeError(Number(answer[1])));
+        const expiresAt = now + Math.max(this.#leaseMs * 30, 300_000);
+        const end = {
+          status: 'failed',
+          finishedAt: now,
+          expiresAt,
+          result: '',
+          resultError: null,
+          error,
+        } as const;
+        await this.#finishAs('*', id, end);
+        await this.#client.zRem(queued, id);
+      }
+    }
+  }
+
+  /**
+   * The lease renewed at `asked` runs out at `asked + leaseMs`, after which another replica may
+   * reap this one and run its redeliverable work again: unless a renewal comes first, this replica
+   * stops that work (and hands it back) at four fifths of the lease, before anyone can reap it, so
+   * that it never runs twice at once. (Other work runs on: it is never run again, and an outage
+   * must fail none; see #renewAndReap.)
+   */
+  #armFence(asked: number): void {
+    clearTimeout(this.#fenceTimer);
+    const fenceIn = asked + this.#leaseMs * FENCE_AT - Date.now();
+    this.#fenceTimer = setTimeout(() => this.#fence(), Math.max(0, fenceIn));
+    this.#fenceTimer.unref();
+  }
+
+  #fence(): void {
+    if (this.#closed) return;
+    this.#leaseInDoubt = true;
+    const change: StoreChange = { id: '', status: 'running', fenced: this.replica };
+    for (const listener of this.#listeners) listener(change);
+  }
+
+  /**
+   * Sends an operation of the dead replica `dead` back to the queue, if it is redeliverable and has
+   * attempts left: answers true when it is queued (or nothing is left to do), false when it is lost.
+   */
+  async #requeue(id: string, dead: string): Promise<boolean> {
+    const queue = this.#redeliveries;
+    if (typeof queue === 'string') return false; // nobody could take it: lost
+    const answer = await this.#eval(REQUEUE, [this.#key(id)], [dead]);
+    if (answer === 'lost') return false;
+    if (Array.isArray(answer)) {
+      const [, run, attempt, backoffMs] = answer as [string, number, number, string];
+      // backoffMs before the first run again, doubled for each after; none for a hand-back's run.
+      const delayMs = attempt < 2 ? 0 : Math.min(Number(backoffMs) * 2 ** (attempt - 2), MAX_BACKOFF_MS);
+      await queue.add(id, run, delayMs);
+      // Watched until a replica takes it (see #checkQueued); the requeue is over then.
+      await this.#client.zAdd(`${this.#prefix}queued`, { score: Date.now() + delayMs, value: id });
+    }
+    return true;
   }
 
   async #finishAs(
@@ -589,6 +866,7 @@ export class RedisStore implements OperationStore {
       result: string;
       resultError: string | null;
       error: string;
+      runner?: string;
     },
   ): Promise<{ applied: boolean; record: OperationRecord } | undefined> {
     const reply = (await this.#eval(
@@ -605,13 +883,12 @@ export class RedisStore implements OperationStore {
         id,
         this.#prefix,
         end.resultError ?? '',
+        end.runner ?? '',
       ],
     )) as [number, string[]] | null;
     if (reply === null || !Array.isArray(reply)) return undefined;
     const [applied, pairs] = reply;
-    const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i]!] = pairs[i + 1]!;
-    return { applied: applied === 1, record: recordOf(fields) };
+    return { applied: applied === 1, record: recordOf(pairsOf(pairs)) };
   }
 
   /** EVALSHA, loading the script on first use or after a Redis restart flushed it. */
@@ -690,6 +967,7 @@ const LISTED_FIELDS = [
   'result_error',
   'error',
   'progress',
+  'attempt',
 ];
 
 /** HMGET's answer, in {@link LISTED_FIELDS} order, as the fields present. */
@@ -726,7 +1004,21 @@ function recordOf(fields: Record<string, string>): OperationRecord {
         ? undefined
         : (JSON.parse(fields.progress) as Progress),
     inputRequests: inputRequestsOf(fields),
+    ...(fields.attempt === undefined
+      ? {}
+      : {
+          attempt: Number(fields.attempt),
+          redelivery:
+            fields.redelivery === undefined ? undefined : (JSON.parse(fields.redelivery) as Redelivery),
+        }),
   };
+}
+
+/** HGETALL's answer as a script returns it (field, value, ...), as an object. */
+function pairsOf(pairs: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i]!] = pairs[i + 1]!;
+  return fields;
 }
 
 /** The outstanding input requests among a record's fields (ir:<key>), `undefined` for none. */

@@ -20,6 +20,7 @@ export type {
   OperationRecord,
   OperationStore,
   RecordFilter,
+  Redelivery,
   StoreChange,
   TerminalUpdate,
 } from './store.js';

@@ -45,6 +45,33 @@ export interface OperationRecord {
    * running record has any.
    */
   readonly inputRequests?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * How the work can be run again elsewhere, for work declared redeliverable (see
+   * `ExecuteOptions.redeliver`); `undefined` for any other.
+   */
+  readonly redelivery?: Redelivery | undefined;
+  /** For redeliverable work: which run this is, from 1 (the first) up. */
+  readonly attempt?: number | undefined;
+}
+
+/**
+ * What a store needs to run a redeliverable operation again on another process: the job to run
+ * (defined there by `Executor.defineJob`), its arguments, and how often and when.
+ */
+export interface Redelivery {
+  /** The name of the job, as `defineJob` defined it on every process. */
+  readonly job: string;
+  /** The job's arguments, a JSON value. */
+  readonly args: unknown;
+  /** Runs in all, the first included, that a loss (its process died) may start. */
+  readonly attempts: number;
+  /** The wait before the first run again, doubled for each one after it, in milliseconds. */
+  readonly backoffMs: number;
+  /**
+   * The work's lifetime from its first start (the executor's `maxLifetimeMs`; none when
+   * unlimited): a store fails a run still queued past it, which no process would ever run.
+   */
+  readonly maxLifetimeMs?: number | undefined;
 }
 
 /** The terminal transition handed to {@link OperationStore.finish}. */
@@ -61,6 +88,12 @@ export interface TerminalUpdate {
   readonly finishedAt: number;
   /** Epoch milliseconds. */
   readonly expiresAt: number;
+  /**
+   * Written by the process running the work, as its end. A store that hands work between
+   * processes (redelivery) applies it only while the record says this process runs it: a process
+   * that lost the work (its lease ran out, another runs it now) changes nothing with its late end.
+   */
+  readonly runner?: boolean | undefined;
 }
 
 /**
@@ -82,6 +115,12 @@ export interface StoreChange {
    * been missed, so listeners read again whatever they wait on. `id` is empty then.
    */
   readonly resumed?: boolean | undefined;
+  /**
+   * This process could not renew its claim on its work in time (cut off from the store, or
+   * frozen), so others may soon run its redeliverable work again: it stops running that work and
+   * hands it back. The value names this process (its replica id). `id` is empty then.
+   */
+  readonly fenced?: string | undefined;
 }
 
 /** What {@link OperationStore.takeInput} answers: the answer to one input request. */
@@ -230,6 +269,22 @@ export interface OperationStore {
    * function that unsubscribes. A store with the input methods reports input changes on it too.
    */
   watch?(listener: (change: StoreChange) => void): () => void;
+
+  /**
+   * Redelivery, for stores shared by several processes: `run` is called with the record of each
+   * redeliverable operation handed to this process to run (its process died while running it, or
+   * handed it back); by then the record says this process runs it (`attempt` counted). Answers a
+   * function that stops taking more. A store without it never runs work again: work cut off by
+   * its process's death ends with a `ReplicaLostError` (or `OperationInterruptedError`).
+   */
+  serveRedeliveries?(run: (record: OperationRecord) => void): () => Promise<void>;
+
+  /**
+   * A graceful drain: the running redeliverable operation `id`, run by this process, goes back to
+   * be run again by another (without counting as an attempt). Answers whether it did; `false`
+   * when it is no longer this process's to give (terminal, gone, or not redeliverable).
+   */
+  handBack?(id: string, owner: string | undefined): Awaitable<boolean>;
 
   /** Releases connections and timers. The executor calls it from `stop()` only for a store it created. */
   close?(): Awaitable<void>;

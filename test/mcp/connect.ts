@@ -89,6 +89,15 @@ export function textOf(result: CallToolResult): string {
   return result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
 }
 
+/** The test server's abort log for `gate` (its `abort_log` tool waits up to `waitMs` for that gate's abort). */
+export async function abortLogOf(
+  client: Client,
+  gate: string,
+  waitMs: number,
+): Promise<{ gate: string; reason: string }[]> {
+  return JSON.parse(textOf(await call(client, 'abort_log', { gate, wait_ms: waitMs })));
+}
+
 /** The operation state a running answer carries in `_meta` (for any tool). */
 export function stateOf(result: CallToolResult): RunningState | undefined {
   return result._meta?.[OPERATION_META_KEY] as RunningState | undefined;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContinuationLostError, callToolWithContinuation as followV2 } from '../../src/mcp/index.js';
 import { callToolWithContinuation as followV1 } from '../../src/mcp/v1/index.js';
 import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from '../redis-server.js';
-import { call, newGate, stateOf, textOf } from './connect.js';
+import { abortLogOf, call, newGate, stateOf, textOf } from './connect.js';
 import {
   type KillingFetch,
   killOnLongPoll,
@@ -104,17 +104,74 @@ describe('two replicas on one Redis, real client, stateless HTTP', () => {
     expect(textOf(lost)).toContain('owner replica lost');
     a.proc.kill('SIGCONT');
     // Running again, A hears the reaper's end (its feed) and its work's signal fires: no zombie.
-    const log = JSON.parse(textOf(await call(onA, 'abort_log', { gate, wait_ms: 10_000 }))) as {
-      gate: string;
-      reason: string;
-    }[];
-    expect(log).toContainEqual({ gate, reason: 'ReplicaLostError' });
+    expect(await abortLogOf(onA, gate, 10_000)).toContainEqual({ gate, reason: 'ReplicaLostError' });
     // Its work's end, had it come, would not replace the outcome every replica already gave.
     await call(onA, 'open_gate', { gate });
     for (const client of [onA, onB]) {
       expect(
         textOf(await call(client, 'continue_operation', { operation_id: id, wait_seconds: 0 })),
       ).toContain('owner replica lost');
+    }
+    await onA.close();
+    await onB.close();
+    a.proc.kill('SIGTERM');
+    b.proc.kill('SIGTERM');
+  }, 60_000);
+});
+
+describe('a redeliverable tool (redeliver) on two replicas, real client, stateless HTTP', () => {
+  /**
+   * Replicas A and B, a client on each; a call to the redeliverable tool running on A, a
+   * continue_operation waiting on B, and the call's gate opened on B, where a run again will wait
+   * for it (gates live in a process): A's own run stays blocked.
+   */
+  async function redeliverableCallOnA() {
+    const a = await startReplica();
+    const b = await startReplica();
+    const onA = await connect(a.url);
+    const onB = await connect(b.url);
+    const gate = newGate();
+    const id = stateOf(await call(onA, 'gated_redeliverable', { gate }))!.operation_id;
+    const waiting = call(onB, 'continue_operation', { operation_id: id, wait_seconds: 15 });
+    await call(onB, 'open_gate', { gate });
+    return { a, b, onA, onB, gate, id, waiting };
+  }
+
+  it('A SIGKILLed mid-call: B runs the call again, the client waiting on B gets its result (attempt 2)', async () => {
+    const { a, b, onA, onB, gate, waiting } = await redeliverableCallOnA();
+    a.proc.kill('SIGKILL');
+    const done = await waiting;
+    expect(done.isError).toBeFalsy();
+    expect(textOf(done)).toBe(`gate ${gate} passed on attempt 2`);
+    await onA.close().catch(() => undefined);
+    await onB.close();
+    b.proc.kill('SIGTERM');
+  }, 60_000);
+
+  it('A stopped with SIGTERM (graceful drain): its running call is handed back and B runs it, the attempt not counted', async () => {
+    const { a, b, onB, gate, waiting } = await redeliverableCallOnA();
+    const exited = new Promise((resolve) => a.proc.once('exit', resolve));
+    a.proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const done = await waiting;
+    expect(textOf(done)).toBe(`gate ${gate} passed on attempt 1`);
+    await onB.close();
+    b.proc.kill('SIGTERM');
+  }, 60_000);
+
+  it('A frozen (SIGSTOP) past its lease: B runs the call again; resumed, A has stopped its run and changes nothing', async () => {
+    const { a, b, onA, onB, gate, id, waiting } = await redeliverableCallOnA();
+    a.proc.kill('SIGSTOP');
+    expect(textOf(await waiting)).toBe(`gate ${gate} passed on attempt 2`);
+    a.proc.kill('SIGCONT');
+    // Resumed, A finds its lease ran out unrenewed: its run's signal fires (it would run twice).
+    expect(await abortLogOf(onA, gate, 10_000)).toContainEqual({ gate, reason: 'ReplicaLostError' });
+    // Its gate opened now, A's run would end, were it still running: the outcome stays B's.
+    await call(onA, 'open_gate', { gate });
+    for (const client of [onA, onB]) {
+      expect(textOf(await call(client, 'continue_operation', { operation_id: id, wait_seconds: 0 }))).toBe(
+        `gate ${gate} passed on attempt 2`,
+      );
     }
     await onA.close();
     await onB.close();

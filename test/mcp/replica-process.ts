@@ -1,11 +1,15 @@
-// A replica of the Redis-backed Streamable HTTP test server (../fixtures/http-redis-replica.ts) in a
-// process of its own, so that a test or the bench can kill or freeze it; and a fetch that kills it
-// the moment a continue_operation long-poll has the head of its response.
+// A replica of the Redis-backed Streamable HTTP test server (../fixtures/http-redis-replica.ts on
+// SDK 1.x, ../fixtures/http-redis-replica-v2.ts on SDK v2) in a process of its own, so that a test
+// or the bench can kill or freeze it; and a fetch that kills it the moment a continue_operation
+// long-poll has the head of its response.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-const script = fileURLToPath(new URL('../fixtures/http-redis-replica.ts', import.meta.url));
+const scripts = {
+  v1: fileURLToPath(new URL('../fixtures/http-redis-replica.ts', import.meta.url)),
+  v2: fileURLToPath(new URL('../fixtures/http-redis-replica-v2.ts', import.meta.url)),
+};
 
 export interface ReplicaProcess {
   readonly proc: ChildProcess;
@@ -15,14 +19,17 @@ export interface ReplicaProcess {
 
 /**
  * Starts a replica on `redisUrl` under `prefix` with a lease of `leaseMs`; resolves once it serves.
- * `track` gets the process at once, so that a caller can kill it even if it never serves.
+ * `track` gets the process at once, so that a caller can kill it even if it never serves. `sdk`
+ * is the SDK line of the server it runs: the 1.x test server (the default) or the v2 test factory.
  */
 export function startReplicaProcess(
   redisUrl: string,
   prefix: string,
   leaseMs: number,
   track?: (proc: ChildProcess) => void,
+  sdk: 'v1' | 'v2' = 'v1',
 ): Promise<ReplicaProcess> {
+  const script = scripts[sdk];
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', script, redisUrl, prefix, String(leaseMs)], {
       stdio: ['ignore', 'pipe', 'inherit'],
