@@ -14,6 +14,7 @@ const figures: [string, ...string[]][] = [
   ['worker-responsiveness.ts'],
   ['redis.ts'],
   ['continuation-lost.ts'],
+  ['redelivery.ts'],
   ['e2e.ts'],
 ];
 

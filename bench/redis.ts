@@ -1,7 +1,10 @@
 // Redis store figures: the cross-replica wake latency (the work finishes on replica A -> a
-// continue() waiting on replica B resolves), and the Redis commands (each one round trip) that an
+// continue() waiting on replica B resolves), the Redis commands (each one round trip) that an
 // execute() in background mode and a continue() on a finished operation cost, counted from Redis's
-// own INFO commandstats. Two replicas in one process, each with its own connections.
+// own INFO commandstats, how many background operations per second the two replicas start and end
+// through Redis, and what a retained operation costs Redis in memory. Two replicas in one process,
+// each with its own connections.
+import { availableParallelism } from 'node:os';
 import { createClient } from '@redis/client';
 import { Executor } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
@@ -16,6 +19,7 @@ const storeA = await RedisStore.connect({ url: redis.url, prefix });
 const storeB = await RedisStore.connect({ url: redis.url, prefix });
 const a = new Executor({ ...options, store: storeA });
 const b = new Executor({ ...options, store: storeB });
+const began = Date.now();
 
 const wakes: number[] = [];
 for (let i = 0; i < SAMPLES + 200; i++) {
@@ -94,6 +98,130 @@ report({
   met: true,
   method: `INFO commandstats before and after ${N} calls (heartbeats included); the fast path, work done inside the wait, makes none`,
 });
+
+/**
+ * Starts `count` operations on `executor` in background mode, at most `inFlight` of them not yet
+ * ended at a time, and resolves once every one's end is in Redis: the executor emits `completed`
+ * only once the store holds the end (the finish script answered), so the count is of ends written,
+ * not of work returned. Answers the id of one of them. A failure, or a store error, ends the bench.
+ */
+async function runThrough(
+  executor: Executor,
+  count: number,
+  inFlight: number,
+  work: () => Promise<unknown>,
+): Promise<string> {
+  let started = 0;
+  let ended = 0;
+  let failure: unknown;
+  let anId: string | undefined;
+  let room: (() => void) | undefined;
+  let allEnded!: () => void;
+  const done = new Promise<void>((resolve) => {
+    allEnded = resolve;
+  });
+  const fail = (error: unknown) => {
+    failure ??= error;
+    room?.();
+    allEnded();
+  };
+  const unsubscribe = [
+    executor.on('completed', () => {
+      ended++;
+      room?.();
+      if (ended === count) allEnded();
+    }),
+    executor.on('failed', ({ error }) => fail(error)),
+    executor.on('storeError', ({ error }) => fail(error)),
+  ];
+  try {
+    while (started < count && failure === undefined) {
+      if (started - ended >= inFlight) {
+        await new Promise<void>((resolve) => {
+          room = resolve;
+        });
+        room = undefined;
+        continue;
+      }
+      started++;
+      executor.execute(work, { waitMs: 0 }).then((result) => {
+        // Answered once the record is inserted; the work may have ended meanwhile (then the
+        // answer is its result, with the id all the same).
+        if (result.id === undefined) fail(new Error(`expected an id, got ${result.status}`));
+        else anId ??= result.id;
+      }, fail);
+    }
+    await done;
+  } finally {
+    for (const off of unsubscribe) off();
+  }
+  if (failure !== undefined) throw failure;
+  return anId!;
+}
+
+// Work that ends on the next turn of the event loop: after execute() has published it, so that
+// each operation's insert and its end are both written to Redis, and its own cost is nil.
+const quickWork = () => new Promise<number>((resolve) => setImmediate(resolve, 1));
+const THROUGHPUT_OPS = 20_000;
+const THROUGHPUT_WARMUP = 2000;
+const IN_FLIGHT = 64;
+await Promise.all([a, b].map((x) => runThrough(x, THROUGHPUT_WARMUP / 2, IN_FLIGHT, quickWork)));
+const throughputStart = nowNs();
+await Promise.all([a, b].map((x) => runThrough(x, THROUGHPUT_OPS / 2, IN_FLIGHT, quickWork)));
+const opsPerSecond = THROUGHPUT_OPS / ((nowNs() - throughputStart) / 1e9);
+report({
+  figure: 'Redis: background execute()/s through Redis, 2 replicas (started and ended)',
+  value: `${Math.round(opsPerSecond).toLocaleString('en')} /s`,
+  goal: 'reported',
+  go: 'n/a',
+  met: true,
+  method: `${THROUGHPUT_OPS} execute(work, { waitMs: 0 }) after ${THROUGHPUT_WARMUP} warm-up, half on each replica, at most ${IN_FLIGHT} not yet ended per replica; the work ends on the next event-loop turn; timed until every end is written (each replica's completed events); both replicas in one Node process on ${availableParallelism()} cores, Redis on loopback`,
+});
+
+/** A field of INFO memory, in bytes. */
+async function usedMemory(): Promise<number> {
+  const match = /^used_memory:(\d+)/m.exec(await stats.info('memory'));
+  if (match === null) throw new Error('INFO memory has no used_memory');
+  return Number(match[1]);
+}
+// Ends written to Redis, and then retained: the record keys and both indexes' entries are all
+// there at the second reading. No record of this run may expire between the two readings, which
+// would shrink the delta: the executor's default retention (300 s) is far longer than the run,
+// which checks it. The indexes' growth is checked too: the shared Redis may hold other keys.
+const RETAINED = 10_000;
+const indexes = [`${prefix}ops`, `${prefix}owner:n`];
+const cards = () => Promise.all(indexes.map((key) => stats.zCard(key)));
+const cardsBefore = await cards();
+const keysBefore = await stats.dbSize();
+const memoryBefore = await usedMemory();
+const indexBytesBefore = await Promise.all(indexes.map((key) => stats.memoryUsage(key, { SAMPLES: 0 })));
+const retainedId = await runThrough(a, RETAINED, IN_FLIGHT, async () => {
+  await new Promise((resolve) => setImmediate(resolve));
+  return { ok: true };
+});
+const memoryAfter = await usedMemory();
+const indexBytesAfter = await Promise.all(indexes.map((key) => stats.memoryUsage(key, { SAMPLES: 0 })));
+const cardsAfter = await cards();
+const keysAfter = await stats.dbSize();
+if (Date.now() - began >= a.options.retentionMs)
+  throw new Error('records of this run expired while measured');
+cardsAfter.forEach((card, i) => {
+  if (card - cardsBefore[i]! !== RETAINED) throw new Error(`${indexes[i]} grew by ${card - cardsBefore[i]!}`);
+});
+const recordBytes = await stats.memoryUsage(`${prefix}op:${retainedId}`);
+const perOperation = (memoryAfter - memoryBefore) / RETAINED;
+const perIndexEntry = indexBytesAfter.map(
+  (after, i) => (Number(after) - Number(indexBytesBefore[i])) / RETAINED,
+);
+report({
+  figure: 'Redis: memory per retained operation (completed, result { ok: true })',
+  value: `${Math.round(perOperation)} bytes (used_memory delta / ${RETAINED}); MEMORY USAGE of one record key ${recordBytes} bytes; index entries ${perIndexEntry.map((bytes) => Math.round(bytes)).join(' + ')} bytes (ops zset + owner zset)`,
+  goal: 'reported',
+  go: 'n/a',
+  met: true,
+  method: `INFO memory used_memory before and after ${RETAINED} operations ended and retained on one replica; the delta takes in the record hashes, both indexes (the <prefix>ops and <prefix>owner:<tag> zsets, whose own growth is the MEMORY USAGE SAMPLES 0 delta shown) and Redis's key and expiry tables (${keysBefore} -> ${keysAfter} keys in the database: a doubling of those tables, when the count crosses a power of two, falls in the delta too); MEMORY USAGE of one record key alone, for comparison`,
+});
+
 await stats.quit();
 await a.stop();
 await b.stop();
