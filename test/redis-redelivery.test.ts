@@ -41,6 +41,21 @@ async function die(r: { store: RedisStore }): Promise<void> {
   await r.store.close();
 }
 
+function rawClient() {
+  return createClient({ url: redis.url });
+}
+
+/** A plain client on the test's Redis, for `use`, closed after it: what another replica (or a fault) writes. */
+async function withRedis<T>(use: (raw: ReturnType<typeof rawClient>) => Promise<T>): Promise<T> {
+  const raw = rawClient();
+  await raw.connect();
+  try {
+    return await use(raw);
+  } finally {
+    await raw.quit();
+  }
+}
+
 /** BullMQ's own queue and events on this test's redelivery queue, for `use`, closed after it. */
 async function withBullMQ(use: (queue: Queue, events: QueueEvents) => Promise<void>): Promise<void> {
   const clients = [createClient({ url: redis.url }), createClient({ url: redis.url })];
@@ -222,10 +237,7 @@ describe('redeliverable work on a RedisStore', () => {
     const completed: string[] = [];
     a.executor.on('completed', ({ operation }) => completed.push(operation.id));
     // What a reaper does to a replica that was frozen past its lease: the record is queued again.
-    const raw = createClient({ url: redis.url });
-    await raw.connect();
-    await raw.hSet(`${prefix}op:${id}`, 'replica', '');
-    await raw.quit();
+    await withRedis((raw) => raw.hSet(`${prefix}op:${id}`, 'replica', ''));
     const waiting = a.executor.continue(id, { waitMs: 20_000 });
     work.resolve('too late');
 
@@ -320,10 +332,7 @@ describe('redeliverable work on a RedisStore', () => {
     const rerun = await b.executor.get(id);
     expect(rerun?.attempt).toBe(2);
     // The store's record holds no input of the dead run (B's own view of the run is new anyway).
-    const raw = createClient({ url: redis.url });
-    await raw.connect();
-    const fields = await raw.hKeys(`${prefix}op:${id}`);
-    await raw.quit();
+    const fields = await withRedis((raw) => raw.hKeys(`${prefix}op:${id}`));
     expect(fields).toContain('attempt');
     expect(fields.filter((field) => field.startsWith('ir:'))).toEqual([]);
     hang.resolve();
@@ -370,10 +379,7 @@ describe('redeliverable work on a RedisStore', () => {
       'running',
     ).id;
     // The record says another replica runs it now (as after this one lost its lease and was reaped).
-    const raw = createClient({ url: redis.url });
-    await raw.connect();
-    await raw.hSet(`${prefix}op:${id}`, 'replica', 'another-replica');
-    await raw.quit();
+    await withRedis((raw) => raw.hSet(`${prefix}op:${id}`, 'replica', 'another-replica'));
     const outcome = await a.executor.cancel(id, { reason: 'no longer wanted' });
     expect(outcome.cancelled).toBe(true);
     const b = await replica();
@@ -387,10 +393,7 @@ describe('redeliverable work on a RedisStore', () => {
       await a.executor.execute(() => work.promise, { waitMs: 0, redeliver: { job: 'job' } }),
       'running',
     ).id;
-    const raw = createClient({ url: redis.url });
-    await raw.connect();
-    await raw.hSet(`${prefix}op:${id}`, 'replica', 'another-replica');
-    await raw.quit();
+    await withRedis((raw) => raw.hSet(`${prefix}op:${id}`, 'replica', 'another-replica'));
     const waiting = a.executor.continue(id, { waitMs: 20_000 });
     work.resolve('late');
     expect((await waiting).status).toBe('running');
@@ -407,10 +410,7 @@ describe('redeliverable work on a RedisStore', () => {
       'running',
     ).id;
     // Reaped, as another replica does once A's lease ran out unrenewed: its next beat adds it anew.
-    const raw = createClient({ url: redis.url });
-    await raw.connect();
-    await raw.zRem(`${prefix}replicas`, a.store.replica);
-    await raw.quit();
+    await withRedis((raw) => raw.zRem(`${prefix}replicas`, a.store.replica));
     expect(await stopped.promise).toBeInstanceOf(ReplicaLostError);
     // Handed back, uncounted, and run again by whichever replica takes it (A too: renewed now).
     const done = expectStatus(await b.executor.continue(id, { waitMs: 15_000 }), 'completed');

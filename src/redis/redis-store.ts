@@ -761,18 +761,7 @@ export class RedisStore implements OperationStore {
           return true;
         });
         if (requeued) continue;
-        // Owner '*': the reaper acts for whoever owns it. Retention as for any failure: a lease's worth
-        // would be too short to be read, so the lost operation stays as long as the longest wait.
-        const expiresAt = now + Math.max(this.#leaseMs * 30, 300_000);
-        const end = {
-          status: 'failed',
-          finishedAt: now,
-          expiresAt,
-          result: '',
-          resultError: null,
-          error,
-        } as const;
-        await this.#finishAs('*', id, end);
+        await this.#failOnBehalf(id, error, now);
       }
       if (requeueFailed) continue;
       await this.#client.multi().del(`${this.#prefix}running:${dead}`).zRem(replicas, dead).exec();
@@ -799,20 +788,27 @@ export class RedisStore implements OperationStore {
       const answer = await this.#eval(CHECK_QUEUED, [this.#key(id), queued], [id, String(now)]);
       if (typeof answer === 'number') await queue.ensure(id, answer);
       else if (Array.isArray(answer)) {
-        const error = serializeError(new OperationLifetimeError(Number(answer[1])));
-        const expiresAt = now + Math.max(this.#leaseMs * 30, 300_000);
-        const end = {
-          status: 'failed',
-          finishedAt: now,
-          expiresAt,
-          result: '',
-          resultError: null,
-          error,
-        } as const;
-        await this.#finishAs('*', id, end);
+        await this.#failOnBehalf(id, serializeError(new OperationLifetimeError(Number(answer[1]))), now);
         await this.#client.zRem(queued, id);
       }
     }
+  }
+
+  /**
+   * Fails an operation whose runner cannot: owner '*', the reaper acts for whoever owns it. Retention
+   * as for any failure: a lease's worth would be too short to be read, so the operation stays as long
+   * as the longest wait.
+   */
+  async #failOnBehalf(id: string, error: string, now: number): Promise<void> {
+    const expiresAt = now + Math.max(this.#leaseMs * 30, 300_000);
+    await this.#finishAs('*', id, {
+      status: 'failed',
+      finishedAt: now,
+      expiresAt,
+      result: '',
+      resultError: null,
+      error,
+    });
   }
 
   /**
