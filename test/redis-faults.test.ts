@@ -1,6 +1,6 @@
 // Replicas on a RedisStore while Redis goes away and comes back: each test runs a redis-server of
 // its own on a free port, stops it and starts it again (never the shared one).
-import { createClient, TimeoutError } from '@redis/client';
+import { TimeoutError } from '@redis/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Executor,
@@ -11,7 +11,14 @@ import {
 } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { deferred, expectStatus, never, untilAborted } from './helpers.js';
-import { type OwnRedis, ownRedis, partitionable, subscribed, uniquePrefix } from './redis-server.js';
+import {
+  type OwnRedis,
+  ownRedis,
+  partitionable,
+  subscribed,
+  uniquePrefix,
+  withRedisClient,
+} from './redis-server.js';
 
 /** Short, so that a command queued while Redis is down fails soon. */
 const COMMAND_TIMEOUT_MS = 200;
@@ -181,10 +188,9 @@ describe('leases across an outage', () => {
     const a = await replica(server.url, prefix, 5000, LEASE_MS);
     const work = deferred<string>();
     const id = expectStatus(await a.executor.execute(() => work.promise, { waitMs: 0 }), 'running').id;
-    const raw = createClient({ url: server.url });
-    await raw.connect();
-    await raw.zAdd(`${prefix}replicas`, { score: Date.now() - 1, value: a.store.replica });
-    await raw.quit();
+    await withRedisClient(server.url, (raw) =>
+      raw.zAdd(`${prefix}replicas`, { score: Date.now() - 1, value: a.store.replica }),
+    );
     const b = await replica(server.url, prefix, 5000, LEASE_MS);
     // B's own wait spans more than a lease of B renewing: time to reap, had A not renewed meanwhile.
     const seen = await b.executor.continue(id, { waitMs: 2 * LEASE_MS });
@@ -315,10 +321,8 @@ describe('a change feed cut and back', () => {
     const id = expectStatus(await a.executor.execute(() => work.promise, { waitMs: 0 }), 'running').id;
     // B waits (its read goes out before the kill below, and finds the work running).
     const waiting = b.executor.continue(id, { waitMs: 20_000 });
-    const raw = createClient({ url: server.url });
-    await raw.connect();
-    await raw.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']); // every replica's feed is cut
-    await raw.quit();
+    // Every replica's feed is cut.
+    await withRedisClient(server.url, (raw) => raw.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']));
     work.resolve('done while the feeds were down'); // published to nobody
     // Without reading again on the feed's return, B would sit out its 20 s wait (past this test's timeout).
     expect(expectStatus(await waiting, 'completed').result).toBe('done while the feeds were down');

@@ -16,7 +16,7 @@ import {
 } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { deferred, expectStatus, never, untilAborted } from './helpers.js';
-import { deleteKeys, testRedis, uniquePrefix } from './redis-server.js';
+import { deleteKeys, testRedis, uniquePrefix, withRedisClient } from './redis-server.js';
 
 const LEASE_MS = 300;
 const redis = await testRedis();
@@ -39,21 +39,6 @@ async function replica(
 /** The replica dies: its lease is no longer renewed and nothing of its work reaches the store. */
 async function die(r: { store: RedisStore }): Promise<void> {
   await r.store.close();
-}
-
-function rawClient() {
-  return createClient({ url: redis.url });
-}
-
-/** A plain client on the test's Redis, for `use`, closed after it: what another replica (or a fault) writes. */
-async function withRedis<T>(use: (raw: ReturnType<typeof rawClient>) => Promise<T>): Promise<T> {
-  const raw = rawClient();
-  await raw.connect();
-  try {
-    return await use(raw);
-  } finally {
-    await raw.quit();
-  }
 }
 
 /** BullMQ's own queue and events on this test's redelivery queue, for `use`, closed after it. */
@@ -237,7 +222,7 @@ describe('redeliverable work on a RedisStore', () => {
     const completed: string[] = [];
     a.executor.on('completed', ({ operation }) => completed.push(operation.id));
     // What a reaper does to a replica that was frozen past its lease: the record is queued again.
-    await withRedis((raw) => raw.hSet(`${prefix}op:${id}`, 'replica', ''));
+    await withRedisClient(redis.url, (raw) => raw.hSet(`${prefix}op:${id}`, 'replica', ''));
     const waiting = a.executor.continue(id, { waitMs: 20_000 });
     work.resolve('too late');
 
@@ -332,7 +317,7 @@ describe('redeliverable work on a RedisStore', () => {
     const rerun = await b.executor.get(id);
     expect(rerun?.attempt).toBe(2);
     // The store's record holds no input of the dead run (B's own view of the run is new anyway).
-    const fields = await withRedis((raw) => raw.hKeys(`${prefix}op:${id}`));
+    const fields = await withRedisClient(redis.url, (raw) => raw.hKeys(`${prefix}op:${id}`));
     expect(fields).toContain('attempt');
     expect(fields.filter((field) => field.startsWith('ir:'))).toEqual([]);
     hang.resolve();
@@ -379,7 +364,7 @@ describe('redeliverable work on a RedisStore', () => {
       'running',
     ).id;
     // The record says another replica runs it now (as after this one lost its lease and was reaped).
-    await withRedis((raw) => raw.hSet(`${prefix}op:${id}`, 'replica', 'another-replica'));
+    await withRedisClient(redis.url, (raw) => raw.hSet(`${prefix}op:${id}`, 'replica', 'another-replica'));
     const outcome = await a.executor.cancel(id, { reason: 'no longer wanted' });
     expect(outcome.cancelled).toBe(true);
     const b = await replica();
@@ -393,7 +378,7 @@ describe('redeliverable work on a RedisStore', () => {
       await a.executor.execute(() => work.promise, { waitMs: 0, redeliver: { job: 'job' } }),
       'running',
     ).id;
-    await withRedis((raw) => raw.hSet(`${prefix}op:${id}`, 'replica', 'another-replica'));
+    await withRedisClient(redis.url, (raw) => raw.hSet(`${prefix}op:${id}`, 'replica', 'another-replica'));
     const waiting = a.executor.continue(id, { waitMs: 20_000 });
     work.resolve('late');
     expect((await waiting).status).toBe('running');
@@ -410,7 +395,7 @@ describe('redeliverable work on a RedisStore', () => {
       'running',
     ).id;
     // Reaped, as another replica does once A's lease ran out unrenewed: its next beat adds it anew.
-    await withRedis((raw) => raw.zRem(`${prefix}replicas`, a.store.replica));
+    await withRedisClient(redis.url, (raw) => raw.zRem(`${prefix}replicas`, a.store.replica));
     expect(await stopped.promise).toBeInstanceOf(ReplicaLostError);
     // Handed back, uncounted, and run again by whichever replica takes it (A too: renewed now).
     const done = expectStatus(await b.executor.continue(id, { waitMs: 15_000 }), 'completed');

@@ -67,14 +67,34 @@ export function uniquePrefix(): string {
   return `mcp-async-test:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
 }
 
-export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = createClient({ url });
+function plainClient(url: string) {
+  return createClient({ url });
+}
+
+/**
+ * A plain client on the Redis at `url`, for `use`, closed after it: what a test reads or writes
+ * behind the store's back (as another replica, or a fault, would). Its errors are the commands'.
+ */
+export async function withRedisClient<T>(
+  url: string,
+  use: (client: ReturnType<typeof plainClient>) => Promise<T>,
+): Promise<T> {
+  const client = plainClient(url);
   client.on('error', () => undefined);
   await client.connect();
-  const keys: string[] = [];
-  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
-  if (keys.length > 0) await client.del(keys);
-  await client.quit();
+  try {
+    return await use(client);
+  } finally {
+    await client.quit();
+  }
+}
+
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  await withRedisClient(url, async (client) => {
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
+    if (keys.length > 0) await client.del(keys);
+  });
 }
 
 /** A redis-server of the test's own, which it may stop and start again on the same port. */
@@ -138,15 +158,10 @@ export async function ownRedis(options: { appendonly: boolean }): Promise<OwnRed
  * change feed is back. Redis announces no such thing, so its count is asked for until it is reached.
  */
 export async function subscribed(url: string, channel: string, count: number): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
+  await withRedisClient(url, async (client) => {
     while (((await client.pubSubNumSub(channel))[channel] ?? 0) < count)
       await new Promise((resolve) => setTimeout(resolve, 10));
-  } finally {
-    await client.quit();
-  }
+  });
 }
 
 /** A TCP proxy to a Redis, for one replica's connections: cut, it partitions that replica alone. */

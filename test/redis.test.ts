@@ -1,9 +1,8 @@
-import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Executor, OperationCancelledError, ReplicaLostError } from '../src/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { deferred, expectStatus, never, runningRecord } from './helpers.js';
-import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from './redis-server.js';
+import { deleteKeys, type TestRedis, testRedis, uniquePrefix, withRedisClient } from './redis-server.js';
 
 // Two replicas in one test process: each an Executor on its own RedisStore (its own connections,
 // its own lease), sharing one Redis and one key prefix, as two server processes would.
@@ -146,10 +145,7 @@ describe('RedisStore shared by replicas', () => {
     const other = await RedisStore.connect({ url: redis.url, prefix: uniquePrefix() });
     expect(await other.get(id, undefined)).toBeUndefined();
     await other.close();
-    const client = createClient({ url: redis.url });
-    await client.connect();
-    const ttl = await client.pTTL(`${prefix}op:${id}`);
-    await client.quit();
+    const ttl = await withRedisClient(redis.url, (client) => client.pTTL(`${prefix}op:${id}`));
     // the executor's default retention, 300 s, as the key's time to live
     expect(ttl).toBeGreaterThan(290_000);
     expect(ttl).toBeLessThanOrEqual(300_000);

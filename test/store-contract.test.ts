@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@redis/client';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore, NonErrorThrownError, OperationCancelledError } from '../src/index.js';
@@ -9,7 +8,7 @@ import { RedisStore } from '../src/redis/index.js';
 import { SqliteStore } from '../src/sqlite/index.js';
 import type { OperationStore, RecordFilter } from '../src/stores/index.js';
 import { runningRecord } from './helpers.js';
-import { deleteKeys, type TestRedis, testRedis, uniquePrefix } from './redis-server.js';
+import { deleteKeys, type TestRedis, testRedis, uniquePrefix, withRedisClient } from './redis-server.js';
 
 // The OperationStore contract, checked against every store.
 
@@ -91,21 +90,23 @@ const stores: [string, () => Promise<StoreUnderTest>, boolean][] = [
 
 /** Every key under `prefix` that names `id`, or holds it (a hash, a sorted set or set member). */
 async function redisLeftovers(prefix: string, id: string): Promise<string[]> {
-  const client = createClient({ url: redis.url });
-  client.on('error', () => undefined);
-  await client.connect();
-  const found: string[] = [];
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
-    for (const key of keys) {
-      if (key.includes(id)) found.push(key);
-      const kind = await client.type(key);
-      const members =
-        kind === 'zset' ? await client.zRange(key, 0, -1) : kind === 'set' ? await client.sMembers(key) : [];
-      for (const member of members) if (member.split(' ')[0] === id) found.push(`${key} ∋ ${member}`);
+  return withRedisClient(redis.url, async (client) => {
+    const found: string[] = [];
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+      for (const key of keys) {
+        if (key.includes(id)) found.push(key);
+        const kind = await client.type(key);
+        const members =
+          kind === 'zset'
+            ? await client.zRange(key, 0, -1)
+            : kind === 'set'
+              ? await client.sMembers(key)
+              : [];
+        for (const member of members) if (member.split(' ')[0] === id) found.push(`${key} ∋ ${member}`);
+      }
     }
-  }
-  await client.quit();
-  return found;
+    return found;
+  });
 }
 
 describe.each(stores)('%s', (_name, make, handsOverExpired) => {
